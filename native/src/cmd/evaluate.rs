@@ -1,0 +1,217 @@
+//! `squadkit evaluate`: a drop-in for the official "Evaluation Script v2.0".
+//!
+//! Same positional arguments and flags (`-o`, `-n`, `-t`, `-p`, `-v`), same JSON on stdout
+//! (or in the `-o` file), same numbers. Beyond the script: missing predictions are an error
+//! unless `--allow-missing`, `--per-question` writes one JSON line per question, and a
+//! terminal gets a readable table.
+
+use crate::error::{CliError, Result};
+use crate::fsio;
+use clap::{Args, ValueEnum};
+use squadkit_core::report::{na_prob_histogram_svg, pr_curve_svg};
+use squadkit_core::scorer::{self, MissingPredictions, ScoreError, ScoreOptions};
+use squadkit_core::validate::validate;
+use squadkit_core::{Dataset, Evaluation, GoldStandard, Scorer};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// A table on a terminal, the script's JSON otherwise.
+    #[default]
+    Auto,
+    Json,
+    Table,
+}
+
+/// Score a predictions file as the official SQuAD v2.0 script does.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Input data JSON file (official SQuAD format, v1.1 or v2.0).
+    #[arg(value_name = "data.json")]
+    pub data_file: PathBuf,
+    /// Model predictions: a JSON object mapping question id to answer text ("" = no answer).
+    #[arg(value_name = "pred.json")]
+    pub pred_file: PathBuf,
+    /// Write accuracy metrics to file (default is stdout).
+    #[arg(short = 'o', long = "out-file", value_name = "eval.json")]
+    pub out_file: Option<PathBuf>,
+    /// Model estimates of probability of no answer.
+    #[arg(short = 'n', long = "na-prob-file", value_name = "na_prob.json")]
+    pub na_prob_file: Option<PathBuf>,
+    /// Predict "" if no-answer probability exceeds this.
+    #[arg(short = 't', long = "na-prob-thresh", default_value_t = 1.0, allow_negative_numbers = true)]
+    pub na_prob_thresh: f64,
+    /// Save precision-recall curves and na_prob histograms (SVG) to directory (needs -n).
+    #[arg(short = 'p', long = "out-image-dir", value_name = "out_images")]
+    pub out_image_dir: Option<PathBuf>,
+    /// List every dataset problem and every extra id instead of counts.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+    /// Score questions without a prediction as wrong instead of stopping.
+    #[arg(long)]
+    pub allow_missing: bool,
+    /// Write one JSON line per question (id, prediction, na_prob, raw and final exact/f1, outcome).
+    #[arg(long, value_name = "OUT.jsonl")]
+    pub per_question: Option<PathBuf>,
+    /// Output on stdout.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
+}
+
+/// Load a SQuAD JSON dataset, with an error naming the file and JSON path.
+pub fn load_dataset(path: &Path) -> Result<Dataset> {
+    let bytes = fsio::read(path)?;
+    Dataset::from_squad_json(&bytes).map_err(|e| fsio::json_error(path, "SQuAD dataset", e))
+}
+
+pub fn run(args: &EvaluateArgs) -> Result<()> {
+    let dataset = load_dataset(&args.data_file)?;
+    let issues = validate(&dataset);
+    if !issues.is_empty() {
+        tracing::warn!(file = %args.data_file.display(), count = issues.len(), "dataset has integrity problems (scored anyway)");
+        if args.verbose {
+            for i in &issues {
+                tracing::warn!("{i}");
+            }
+        }
+    }
+    let preds_bytes = fsio::read(&args.pred_file)?;
+    let preds = scorer::parse_predictions(&preds_bytes)
+        .map_err(|e| fsio::json_error(&args.pred_file, "predictions file (an object of id: answer text)", e))?;
+    let na_probs = match &args.na_prob_file {
+        Some(p) => {
+            let bytes = fsio::read(p)?;
+            Some(
+                scorer::parse_na_probs(&bytes)
+                    .map_err(|e| fsio::json_error(p, "na_prob file (an object of id: number)", e))?,
+            )
+        }
+        None => None,
+    };
+    if args.out_image_dir.is_some() && na_probs.is_none() {
+        tracing::warn!("-p/--out-image-dir draws nothing without -n/--na-prob-file (as the official script)");
+    }
+
+    let gold = GoldStandard::new(&dataset);
+    let opts = ScoreOptions {
+        na_prob_thresh: args.na_prob_thresh,
+        missing: if args.allow_missing { MissingPredictions::ScoreAsWrong } else { MissingPredictions::Error },
+        precision_recall: args.out_image_dir.is_some(),
+    };
+    let eval = Scorer::new(&gold).evaluate(&preds, na_probs.as_ref(), opts).map_err(|e| match e {
+        ScoreError::MissingPredictions { .. } => CliError::Invalid(format!(
+            "{}: {e} (use --allow-missing to score them as wrong)",
+            args.pred_file.display()
+        )),
+        ScoreError::MissingNaProbs { .. } => {
+            CliError::Invalid(format!("{}: {e}", args.na_prob_file.as_deref().unwrap_or(Path::new("")).display()))
+        }
+        ScoreError::Empty => CliError::Invalid(format!("{}: {e}", args.pred_file.display())),
+    })?;
+    report_extras(args, &eval);
+
+    // Every output is complete before any is written, and each is written atomically.
+    if let (Some(dir), Some(pr)) = (&args.out_image_dir, &eval.precision_recall) {
+        let charts = [
+            ("pr_exact.svg", pr_curve_svg(&pr.exact, "Precision-Recall curve for Exact Match score")),
+            ("pr_f1.svg", pr_curve_svg(&pr.f1, "Precision-Recall curve for F1 score")),
+            ("pr_oracle.svg", pr_curve_svg(&pr.oracle, "Oracle Precision-Recall curve (binary task of HasAns vs. NoAns)")),
+        ];
+        for (name, svg) in charts {
+            fsio::write_atomic(&dir.join(name), svg.as_bytes())?;
+        }
+    }
+    if let Some(dir) = &args.out_image_dir {
+        for (name, has) in [("hasAns", true), ("noAns", false)] {
+            let values: Vec<f64> =
+                eval.questions.iter().filter(|q| q.has_answer == has).filter_map(|q| q.na_prob).collect();
+            if na_probs.is_some() && !values.is_empty() {
+                let svg = na_prob_histogram_svg(&values, name);
+                fsio::write_atomic(&dir.join(format!("na_prob_hist_{name}.svg")), svg.as_bytes())?;
+            }
+        }
+    }
+    if let Some(path) = &args.per_question {
+        let mut lines = String::new();
+        for q in &eval.questions {
+            let mut v = serde_json::to_value(q).expect("a question score serialises");
+            v["outcome"] = serde_json::to_value(q.outcome()).expect("an outcome serialises");
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        fsio::write_atomic(path, lines.as_bytes())?;
+    }
+    if let Some(path) = &args.out_file {
+        fsio::write_atomic(path, eval.to_json(false).as_bytes())?;
+    }
+
+    let table = match args.format {
+        Format::Auto => std::io::stdout().is_terminal(),
+        Format::Json => false,
+        Format::Table => true,
+    };
+    if table {
+        print!("{}", render_table(&eval));
+    } else if args.out_file.is_none() {
+        println!("{}", eval.to_json(true));
+    }
+    Ok(())
+}
+
+fn report_extras(args: &EvaluateArgs, eval: &Evaluation) {
+    let lists = [
+        ("predictions for ids not in the dataset (ignored)", &eval.extra_predictions),
+        ("na_probs for ids not in the dataset (ignored)", &eval.extra_na_probs),
+        ("questions without a prediction (scored as wrong)", &eval.missing_predictions),
+    ];
+    for (what, ids) in lists {
+        if ids.is_empty() {
+            continue;
+        }
+        if args.verbose {
+            tracing::warn!(count = ids.len(), ids = %ids.join(", "), "{what}");
+        } else {
+            let first: Vec<&str> = ids.iter().take(3).map(String::as_str).collect();
+            tracing::warn!(count = ids.len(), first = %first.join(", "), "{what}");
+        }
+    }
+}
+
+/// A human-readable score card.
+pub fn render_table(eval: &Evaluation) -> String {
+    let mut s = format!("{:<14} {:>8} {:>8} {:>8}\n", "", "exact", "f1", "total");
+    let mut row = |name: &str, x: &scorer::Summary| {
+        s.push_str(&format!("{:<14} {:>8.2} {:>8.2} {:>8}\n", name, x.exact, x.f1, x.total));
+    };
+    row("overall", &eval.overall);
+    if let Some(x) = &eval.has_ans {
+        row("HasAns", x);
+    }
+    if let Some(x) = &eval.no_ans {
+        row("NoAns", x);
+    }
+    if let Some(b) = &eval.best {
+        s.push_str(&format!(
+            "{:<14} {:>8.2} {:>8.2}   (thresholds: exact {}, f1 {})\n",
+            "best",
+            b.best_exact,
+            b.best_f1,
+            squadkit_core::json::PyValue::from(b.best_exact_thresh),
+            squadkit_core::json::PyValue::from(b.best_f1_thresh)
+        ));
+    }
+    if let Some(pr) = &eval.precision_recall {
+        s.push_str(&format!(
+            "{:<14} {:>8.2} {:>8.2}   (oracle {:.2})\n",
+            "PR AP",
+            pr.exact.ap,
+            pr.f1.ap,
+            pr.oracle.ap
+        ));
+    }
+    let counts = eval.outcome_counts();
+    let parts: Vec<String> = counts.iter().map(|(o, n)| format!("{} {n}", o.label())).collect();
+    s.push_str(&format!("outcomes: {}\n", parts.join(", ")));
+    s
+}

@@ -1,0 +1,3 @@
+//! One module per `squadkit` subcommand.
+
+pub mod evaluate;

@@ -1,0 +1,42 @@
+//! `squadkit`: fine-tune, run and score extractive question answering on SQuAD.
+
+use clap::{Parser, Subcommand};
+use squadkit_native::cmd;
+use squadkit_native::error::CliError;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(name = "squadkit", version, about = "Fine-tune, inspect and score extractive QA (RoBERTa x SQuAD 2.0)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Score predictions exactly as the official SQuAD v2.0 evaluation script does.
+    Evaluate(cmd::evaluate::EvaluateArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SQUADKIT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+    let cli = Cli::parse();
+    let result: Result<(), CliError> = match &cli.command {
+        Command::Evaluate(args) => cmd::evaluate::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,2 @@
+//! Placeholder until the Leptos app lands (issue 6).
+fn main() {}
