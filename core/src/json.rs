@@ -264,6 +264,34 @@ pub fn dumps(entries: &[(String, PyValue)], indent: bool) -> String {
     s
 }
 
+/// A string as `json.dumps` writes it (`ensure_ascii=True`): non-ASCII as `\uXXXX` escapes,
+/// astral characters as surrogate pairs.
+pub fn py_json_str(s: &str) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            ' '..='~' | '\u{7f}' => out.push(c),
+            _ => {
+                let mut units = [0u16; 2];
+                for u in c.encode_utf16(&mut units) {
+                    write!(out, "\\u{u:04x}").expect("writing to a String");
+                }
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,6 +317,11 @@ mod tests {
         for (x, want) in cases {
             assert_eq!(py_float_repr(x), want, "repr({x:?})");
         }
+    }
+
+    #[test]
+    fn strings_are_escaped_as_json_dumps_does() {
+        assert_eq!(py_json_str("a\"b\\c\n\u{1}é😀\u{7f}"), "\"a\\\"b\\\\c\\n\\u0001\\u00e9\\ud83d\\ude00\u{7f}\"");
     }
 
     #[test]
