@@ -7,14 +7,20 @@
 //! - [`report`]: SVG charts of precision–recall curves and na_prob histograms.
 //! - [`text`]: Python's text semantics (`str.lower`, `\w`, `str.split`) and code-point offsets.
 //! - [`json`]: JSON read and written the way Python's `json` module does.
+//! - [`tokenize`]: the RoBERTa tokenizer from bytes, with code-point offsets.
+//! - [`preprocess`]: run_qa's windows (features) and training labels.
+//! - [`decode`]: utils_qa's span decoding, float32 for float32.
 //!
 //! Every offset is in Unicode code points (Python `str` indices) unless its name says bytes.
 
+pub mod decode;
 pub mod json;
+pub mod preprocess;
 pub mod report;
 pub mod scorer;
 pub mod squad;
 pub mod text;
+pub mod tokenize;
 pub mod validate;
 
 pub use scorer::{Evaluation, GoldStandard, NaProbs, Predictions, ScoreOptions, Scorer};

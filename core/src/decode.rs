@@ -1,0 +1,562 @@
+//! Span decoding: start/end logits of every window → one answer per example, as utils_qa does.
+//!
+//! [`decode`] follows `postprocess_qa_predictions(version_2_with_negative=True)` of HF's
+//! `utils_qa.py` step by step, in float32 where numpy computes in float32, so that its outputs
+//! (predictions, n-best lists, null odds) are the Python ones bit for bit:
+//!
+//! - the example's null score is the MINIMUM over its windows of `start[0] + end[0]` (a later
+//!   window replaces it only when strictly smaller);
+//! - candidates are the `n_best` highest start indices × the `n_best` highest end indices of each
+//!   window (no full sort: a partial selection gives numpy's `argsort()[::-1][:n]`), minus
+//!   spans outside the context, reversed, or longer than `max_answer_length`;
+//! - with the null candidate they are sorted by score (stable, descending) and cut to
+//!   `n_best`, the null is re-appended if cut; texts are context slices in code points;
+//! - probabilities are a float32 softmax with numpy's pairwise summation; null odds are
+//!   `null_score - best.start_logit - best.end_logit` in float32 against the threshold rounded
+//!   to float32.
+//!
+//! Where utils_qa has no single answer, squadkit defines one:
+//! - equal logits: numpy's unstable argsort orders ties differently on different CPUs; here the
+//!   HIGHER index comes first among equals (the reverse of a stable ascending argsort) and NaN
+//!   counts as the largest value, as numpy sorts it;
+//! - an n-best list with no non-empty text raises IndexError in utils_qa when it has two or
+//!   more entries (possible with a small `n_best`); here the "empty" fallback that utils_qa
+//!   inserts for a lone null entry is inserted for every such list.
+
+use crate::json::PyValue;
+use crate::preprocess::{Features, Window};
+use crate::squad::Dataset;
+use crate::text::char_slice;
+use std::cmp::Ordering;
+
+/// utils_qa's arguments.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeOptions {
+    pub n_best: usize,
+    pub max_answer_length: usize,
+    /// `null_score_diff_threshold`, compared in float32 as numpy does.
+    pub null_threshold: f32,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions { n_best: 20, max_answer_length: 30, null_threshold: 0.0 }
+    }
+}
+
+/// Logits of all windows: row-major `[windows, width]` matrices; positions of a row beyond
+/// its window's length are ignored.
+#[derive(Debug, Clone, Copy)]
+pub struct Logits<'a> {
+    pub start: &'a [f32],
+    pub end: &'a [f32],
+    pub width: usize,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("logits have {got} rows but the features have {expected} windows")]
+    Rows { expected: usize, got: usize },
+    #[error("logit rows have {got} positions but a window has {expected} tokens")]
+    Width { expected: usize, got: usize },
+    #[error("start logits have {start} values and end logits {end}: they must have the same shape")]
+    Shape { start: usize, end: usize },
+    #[error("a window belongs to example {index} but the dataset has {examples} examples")]
+    Example { index: usize, examples: usize },
+    #[error("n-best size must be at least 1")]
+    NBest,
+}
+
+/// One n-best entry, as utils_qa writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NbestEntry {
+    pub text: String,
+    pub start_logit: f32,
+    pub end_logit: f32,
+    /// Float32 softmax widened to f64, or the float64 softmax of a list with the fallback.
+    pub probability: f64,
+    /// utils_qa's `{"text": "empty", ...}` placeholder (its keys come in another order).
+    pub fallback: bool,
+}
+
+/// The decoded answer of one example.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExamplePrediction {
+    pub id: String,
+    /// "" when the null answer wins.
+    pub prediction: String,
+    /// `score_diff`: null score minus the best non-null span's score (float32).
+    pub null_odds: f32,
+    pub nbest: Vec<NbestEntry>,
+}
+
+/// All examples' predictions, in dataset order.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Decoded {
+    pub examples: Vec<ExamplePrediction>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    offsets: (u32, u32),
+    score: f32,
+    start_logit: f32,
+    end_logit: f32,
+}
+
+/// Decode every example of `dataset` from the logits of `features`' windows.
+pub fn decode(dataset: &Dataset, features: &Features, logits: Logits, opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    if opts.n_best == 0 {
+        return Err(DecodeError::NBest);
+    }
+    if logits.start.len() != logits.end.len() {
+        return Err(DecodeError::Shape { start: logits.start.len(), end: logits.end.len() });
+    }
+    let rows = if logits.width == 0 { 0 } else { logits.start.len() / logits.width };
+    if rows * logits.width != logits.start.len() || rows != features.windows.len() {
+        return Err(DecodeError::Rows { expected: features.windows.len(), got: rows });
+    }
+    if let Some(w) = features.windows.iter().find(|w| w.len() > logits.width) {
+        return Err(DecodeError::Width { expected: w.len(), got: logits.width });
+    }
+    if let Some(w) = features.windows.iter().find(|w| w.example as usize >= dataset.examples.len()) {
+        return Err(DecodeError::Example { index: w.example as usize, examples: dataset.examples.len() });
+    }
+    let by_example = features.windows_by_example(dataset.examples.len());
+    let mut scratch = Scratch::default();
+    let examples = dataset
+        .examples
+        .iter()
+        .zip(by_example)
+        .map(|(example, range)| {
+            let windows = range.clone().map(|i| {
+                let row = i * logits.width..i * logits.width + features.windows[i].len();
+                (&features.windows[i], &logits.start[row.clone()], &logits.end[row])
+            });
+            decode_example(&example.id, &example.context, windows, opts, &mut scratch)
+        })
+        .collect();
+    Ok(Decoded { examples })
+}
+
+/// Reusable buffers.
+#[derive(Default)]
+struct Scratch {
+    index: Vec<usize>,
+    prelim: Vec<Candidate>,
+}
+
+/// utils_qa's loop body for one example; `windows` yields each window with its logits rows
+/// (exactly the window's length). An example without windows gets the "empty" fallback.
+fn decode_example<'a>(
+    id: &str,
+    context: &str,
+    windows: impl Iterator<Item = (&'a Window, &'a [f32], &'a [f32])>,
+    opts: &DecodeOptions,
+    scratch: &mut Scratch,
+) -> ExamplePrediction {
+    let mut min_null: Option<Candidate> = None;
+    scratch.prelim.clear();
+    for (window, start, end) in windows {
+        let null_score = start[0] + end[0];
+        if min_null.is_none_or(|m| m.score > null_score) {
+            min_null = Some(Candidate { offsets: (0, 0), score: null_score, start_logit: start[0], end_logit: end[0] });
+        }
+        let starts = top_k(start, opts.n_best, &mut scratch.index);
+        let ends = top_k(end, opts.n_best, &mut scratch.index);
+        for &s in &starts {
+            let Some(so) = window.context_offset(s) else { continue };
+            for &e in &ends {
+                let Some(eo) = window.context_offset(e) else { continue };
+                if e < s || e - s + 1 > opts.max_answer_length {
+                    continue;
+                }
+                scratch.prelim.push(Candidate {
+                    offsets: (so.0, eo.1),
+                    score: start[s] + end[e],
+                    start_logit: start[s],
+                    end_logit: end[e],
+                });
+            }
+        }
+    }
+    let mut kept: Vec<Candidate> = Vec::with_capacity(opts.n_best + 2);
+    if let Some(null) = min_null {
+        scratch.prelim.push(null);
+        // `sorted(..., reverse=True)` is stable: equal scores keep their order.
+        scratch.prelim.sort_by(|a, b| py_cmp(b.score, a.score));
+        kept.extend(scratch.prelim.iter().take(opts.n_best));
+        if !kept.iter().any(|c| c.offsets == (0, 0)) {
+            kept.push(null);
+        }
+    }
+    let mut nbest: Vec<NbestEntry> = kept
+        .iter()
+        .map(|c| NbestEntry {
+            text: char_slice(context, c.offsets.0 as usize, c.offsets.1 as usize).to_string(),
+            start_logit: c.start_logit,
+            end_logit: c.end_logit,
+            probability: 0.0,
+            fallback: false,
+        })
+        .collect();
+    let fallback = nbest.iter().all(|p| p.text.is_empty());
+    if fallback {
+        nbest.insert(
+            0,
+            NbestEntry { text: "empty".into(), start_logit: 0.0, end_logit: 0.0, probability: 0.0, fallback: true },
+        );
+        // The Python float 0.0 makes numpy compute this softmax in float64.
+        let scores: Vec<f64> = std::iter::once(0.0).chain(kept.iter().map(|c| f64::from(c.score))).collect();
+        for (p, prob) in nbest.iter_mut().zip(softmax_f64(&scores)) {
+            p.probability = prob;
+        }
+    } else {
+        let scores: Vec<f32> = kept.iter().map(|c| c.score).collect();
+        for (p, prob) in nbest.iter_mut().zip(softmax_f32(&scores)) {
+            p.probability = f64::from(prob);
+        }
+    }
+    let null_score = min_null.map_or(0.0, |m| m.score);
+    let best = nbest.iter().find(|p| !p.text.is_empty()).expect("the fallback has a text");
+    let null_odds = null_score - best.start_logit - best.end_logit;
+    let prediction = if null_odds > opts.null_threshold { String::new() } else { best.text.clone() };
+    ExamplePrediction { id: id.to_string(), prediction, null_odds, nbest }
+}
+
+/// numpy's ordering of float32 values: NaN above everything.
+fn py_cmp(a: f32, b: f32) -> Ordering {
+    match (a.is_nan(), b.is_nan()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        _ => a.partial_cmp(&b).expect("not NaN"),
+    }
+}
+
+/// `np.argsort(x)[-1:-k-1:-1]`: indices of the `k` largest values, largest first; among equal
+/// values the higher index first. A partial selection, O(n + k log k).
+pub fn top_k(x: &[f32], k: usize, buf: &mut Vec<usize>) -> Vec<usize> {
+    // Descending by value, then descending by index: a total order, so the result is unique.
+    let order = |&a: &usize, &b: &usize| py_cmp(x[b], x[a]).then(b.cmp(&a));
+    buf.clear();
+    buf.extend(0..x.len());
+    let k = k.min(x.len());
+    if k == 0 {
+        return Vec::new();
+    }
+    if k < buf.len() {
+        buf.select_nth_unstable_by(k - 1, order);
+    }
+    let mut top = buf[..k].to_vec();
+    top.sort_unstable_by(order);
+    top
+}
+
+/// numpy's float32 `exp(s - max(s)) / sum(...)`.
+fn softmax_f32(scores: &[f32]) -> Vec<f32> {
+    let max = scores.iter().copied().fold(f32::NEG_INFINITY, |m, s| if py_cmp(s, m) == Ordering::Greater { s } else { m });
+    let exps: Vec<f32> = scores.iter().map(|&s| numpy_exp_f32(s - max)).collect();
+    let sum = pairwise_sum_f32(&exps);
+    exps.iter().map(|&e| e / sum).collect()
+}
+
+/// numpy's float32 `exp` on x86-64 (its AVX2+FMA3 and AVX-512F kernels): Cody–Waite range
+/// reduction and a P5/Q2 rational approximation with fused multiply-adds (up to 2.5 ULP
+/// from the true value, so NOT `f32::exp`). numpy builds without those SIMD kernels (other
+/// CPUs) call libm's `expf` instead, whose results can differ in the last bit.
+#[allow(clippy::excessive_precision)]
+pub fn numpy_exp_f32(x: f32) -> f32 {
+    const XMAX: f32 = 88.72283935546875;
+    const XMIN: f32 = -103.97208404541015625;
+    const LOG2E: f32 = 1.442695040888963407359924681001892137;
+    const LN2_HIGH: f32 = -6.93145752e-1;
+    const LN2_LOW: f32 = -1.42860677e-6;
+    const P: [f32; 6] = [
+        9.999999999980870924916e-01,
+        7.257664613233124478488e-01,
+        2.473615434895520810817e-01,
+        5.114512081637298353406e-02,
+        6.757896990527504603057e-03,
+        5.082762527590693718096e-04,
+    ];
+    const Q: [f32; 3] = [1.0, -2.742335390411667452936e-01, 2.159509375685829852307e-02];
+    if x.is_nan() {
+        return x;
+    }
+    if x >= XMAX {
+        return f32::INFINITY;
+    }
+    if x <= XMIN {
+        return 0.0;
+    }
+    let k = (x * LOG2E).round_ties_even();
+    let y = k.mul_add(LN2_HIGH, x);
+    let y = k.mul_add(LN2_LOW, y);
+    let mut num = P[5].mul_add(y, P[4]);
+    for &p in P[..4].iter().rev() {
+        num = num.mul_add(y, p);
+    }
+    let den = Q[2].mul_add(y, Q[1]).mul_add(y, Q[0]);
+    let poly = num / den;
+    // `scalef(poly, k)`: exact in f64, one rounding to f32 (also for subnormal results).
+    (f64::from(poly) * 2f64.powi(k as i32)) as f32
+}
+
+fn softmax_f64(scores: &[f64]) -> Vec<f64> {
+    let max = scores.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<f64> = scores.iter().map(|&s| (s - max).exp()).collect();
+    let sum = pairwise_sum_f64(&exps);
+    exps.iter().map(|&e| e / sum).collect()
+}
+
+macro_rules! pairwise_sum {
+    ($name:ident, $t:ty) => {
+        /// numpy's `pairwise_sum` (`np.add.reduce` on a contiguous array): 8 accumulators for
+        /// blocks, halves above 128 elements.
+        fn $name(a: &[$t]) -> $t {
+            let n = a.len();
+            if n < 8 {
+                let mut res: $t = 0.0;
+                for &x in a {
+                    res += x;
+                }
+                res
+            } else if n <= 128 {
+                let mut r = [0.0 as $t; 8];
+                r.copy_from_slice(&a[..8]);
+                let mut i = 8;
+                while i < n - n % 8 {
+                    for j in 0..8 {
+                        r[j] += a[i + j];
+                    }
+                    i += 8;
+                }
+                let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+                for &x in &a[i..] {
+                    res += x;
+                }
+                res
+            } else {
+                let mut n2 = n / 2;
+                n2 -= n2 % 8;
+                $name(&a[..n2]) + $name(&a[n2..])
+            }
+        }
+    };
+}
+pairwise_sum!(pairwise_sum_f32, f32);
+pairwise_sum!(pairwise_sum_f64, f64);
+
+/// A float as Python's `json.dumps(float(x))` writes it.
+fn py_float(x: f64) -> String {
+    PyValue::Float(x).to_string()
+}
+
+impl Decoded {
+    /// `predictions.json`: `json.dumps(all_predictions, indent=4) + "\n"`.
+    pub fn predictions_json(&self) -> String {
+        dict_json(self.examples.iter().map(|e| (e.id.as_str(), crate::json::py_json_str(&e.prediction))))
+    }
+
+    /// `null_odds.json`.
+    pub fn null_odds_json(&self) -> String {
+        dict_json(self.examples.iter().map(|e| (e.id.as_str(), py_float(f64::from(e.null_odds)))))
+    }
+
+    /// `nbest_predictions.json`.
+    pub fn nbest_json(&self) -> String {
+        dict_json(self.examples.iter().map(|e| {
+            let mut s = String::from("[");
+            for (i, p) in e.nbest.iter().enumerate() {
+                s.push_str(if i == 0 { "\n        {" } else { ",\n        {" });
+                let text = format!("\n            \"text\": {}", crate::json::py_json_str(&p.text));
+                let start = format!("\n            \"start_logit\": {}", py_float(f64::from(p.start_logit)));
+                let end = format!("\n            \"end_logit\": {}", py_float(f64::from(p.end_logit)));
+                let prob = format!("\n            \"probability\": {}", py_float(p.probability));
+                if p.fallback {
+                    s.push_str(&[text, start, end, prob].join(","));
+                } else {
+                    s.push_str(&[start, end, text, prob].join(","));
+                }
+                s.push_str("\n        }");
+            }
+            s.push_str(if e.nbest.is_empty() { "]" } else { "\n    ]" });
+            (e.id.as_str(), s)
+        }))
+    }
+}
+
+/// `json.dumps(d, indent=4) + "\n"` for a dict whose values are already JSON.
+fn dict_json<'a>(entries: impl Iterator<Item = (&'a str, String)>) -> String {
+    let mut s = String::from("{");
+    let mut any = false;
+    for (k, v) in entries {
+        s.push_str(if any { ",\n    " } else { "\n    " });
+        s.push_str(&crate::json::py_json_str(k));
+        s.push_str(": ");
+        s.push_str(&v);
+        any = true;
+    }
+    s.push_str(if any { "\n}\n" } else { "}\n" });
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn window(n_tokens: usize, context_start: usize, offsets: &[(u32, u32)]) -> Window {
+        let mut all = vec![(0, 0); context_start];
+        all.extend_from_slice(offsets);
+        all.resize(n_tokens, (0, 0));
+        Window {
+            example: 0,
+            input_ids: vec![5; n_tokens],
+            offsets: all,
+            context_start: context_start as u16,
+            context_len: offsets.len() as u16,
+            padded_len: n_tokens as u16,
+            start_position: 0,
+            end_position: 0,
+        }
+    }
+
+    fn one(context: &str, w: &Window, start: &[f32], end: &[f32], opts: &DecodeOptions) -> ExamplePrediction {
+        decode_example("q", context, std::iter::once((w, start, end)), opts, &mut Scratch::default())
+    }
+
+    #[test]
+    fn top_k_is_numpy_descending_argsort_with_higher_index_first_on_ties() {
+        let x = [1.0, 3.0, f32::NAN, 3.0, -1.0, 2.0];
+        let mut buf = Vec::new();
+        assert_eq!(top_k(&x, 4, &mut buf), [2, 3, 1, 5]);
+        assert_eq!(top_k(&x, 10, &mut buf), [2, 3, 1, 5, 0, 4]);
+        assert_eq!(top_k(&x[..0], 3, &mut buf), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn exp_is_numpy_simd_exp_bit_for_bit() {
+        // numpy 2.4.6's `np.exp` on float32 arrays (AVX-512F), written by the golden generator.
+        let table = include_str!("../../tests/fixtures/preprocess/numpy_exp_f32.tsv");
+        let mut n = 0;
+        let mut bad = Vec::new();
+        for line in table.lines() {
+            let (x, y) = line.split_once('\t').unwrap();
+            let x = f32::from_bits(u32::from_str_radix(x, 16).unwrap());
+            let y = u32::from_str_radix(y, 16).unwrap();
+            n += 1;
+            if numpy_exp_f32(x).to_bits() != y {
+                bad.push((x, f32::from_bits(y), numpy_exp_f32(x)));
+            }
+        }
+        assert_eq!(n, 4012);
+        assert!(bad.is_empty(), "{} of {n} differ, first {:?}", bad.len(), &bad[..bad.len().min(5)]);
+        let not_libm = table
+            .lines()
+            .map(|l| f32::from_bits(u32::from_str_radix(&l[..8], 16).unwrap()))
+            .filter(|x| numpy_exp_f32(*x) != x.exp())
+            .count();
+        assert!(not_libm > 100, "numpy's kernel is not libm's expf ({not_libm} differ)");
+    }
+
+    #[test]
+    fn pairwise_sum_matches_numpy_blocking() {
+        let a: Vec<f32> = (0..300).map(|i| 1.0 + (i as f32) * 1e-3).collect();
+        let mut naive = 0f32;
+        for &x in &a[..7] {
+            naive += x;
+        }
+        assert_eq!(pairwise_sum_f32(&a[..7]), naive, "under 8: a plain loop");
+        // 9 elements: 8 accumulators, then the rest.
+        let nine = &a[..9];
+        let r = nine;
+        let want = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])) + r[8];
+        assert_eq!(pairwise_sum_f32(nine), want);
+        assert_eq!(pairwise_sum_f32(&a), pairwise_sum_f32(&a[..144]) + pairwise_sum_f32(&a[144..]));
+    }
+
+    #[test]
+    fn best_span_null_odds_and_threshold() {
+        // Context "The cat sat": tokens The(0,3) cat(4,7) sat(8,11) at indices 2..5.
+        let w = window(6, 2, &[(0, 3), (4, 7), (8, 11)]);
+        let start = [1.0, 0.0, 0.5, 3.0, 0.0, 0.0];
+        let end = [1.0, 0.0, 0.0, 0.25, 2.0, 0.0];
+        let p = one("The cat sat", &w, &start, &end, &DecodeOptions::default());
+        assert_eq!(p.prediction, "cat sat");
+        assert_eq!(p.nbest[0].text, "cat sat");
+        assert_eq!(p.null_odds, 2.0 - 3.0 - 2.0);
+        assert!(p.nbest.iter().any(|e| e.text.is_empty()), "the null answer is in the n-best list");
+        let sum: f64 = p.nbest.iter().map(|e| e.probability).sum();
+        assert!((sum - 1.0).abs() < 1e-6);
+        let strict = DecodeOptions { null_threshold: -3.5, ..Default::default() };
+        assert_eq!(one("The cat sat", &w, &start, &end, &strict).prediction, "");
+    }
+
+    #[test]
+    fn spans_outside_the_context_or_too_long_are_dropped() {
+        let w = window(6, 2, &[(0, 3), (4, 7), (8, 11)]);
+        // The best start is a question token (index 1): no candidate uses it.
+        let start = [0.0, 9.0, 1.0, 0.5, 0.0, 0.0];
+        let end = [0.0, 9.0, 0.0, 0.0, 1.5, 0.0];
+        let opts = DecodeOptions { max_answer_length: 2, ..Default::default() };
+        let p = one("The cat sat", &w, &start, &end, &opts);
+        assert!(p.nbest.iter().all(|e| e.text != "The cat sat"), "3 tokens > max answer length 2");
+        assert_eq!(p.nbest[0].text, "cat sat");
+    }
+
+    #[test]
+    fn only_null_gives_the_empty_fallback_in_float64() {
+        let w = window(4, 2, &[(0, 3)]);
+        // The only context token can start but nothing ends after it in the context.
+        let start = [2.0, 0.0, 1.0, 0.0];
+        let end = [2.0, 0.0, f32::NEG_INFINITY, 0.0];
+        let opts = DecodeOptions { n_best: 1, ..Default::default() };
+        let p = one("abc", &w, &start, &end, &opts);
+        assert!(p.nbest[0].fallback);
+        assert_eq!(p.nbest.len(), 2);
+        assert_eq!(p.nbest[0].text, "empty");
+        assert_eq!(p.null_odds, 4.0);
+        assert_eq!(p.prediction, "");
+        let e4 = (-4.0f64).exp();
+        assert_eq!(p.nbest[0].probability, e4 / (e4 + 1.0));
+        let json = Decoded { examples: vec![p] }.nbest_json();
+        assert!(json.contains("{\n            \"text\": \"empty\",\n            \"start_logit\": 0.0,"), "{json}");
+    }
+
+    #[test]
+    fn all_empty_texts_use_the_fallback_where_utils_qa_raises() {
+        // A whitespace token with an empty (trimmed) span is the only context token.
+        let w = window(4, 2, &[(1, 1)]);
+        let start = [0.0, 0.0, 5.0, 0.0];
+        let end = [0.0, 0.0, 5.0, 0.0];
+        let p = one("a  b", &w, &start, &end, &DecodeOptions::default());
+        assert_eq!(p.nbest.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(), ["empty", "", ""]);
+        assert_eq!(p.prediction, "empty");
+        assert_eq!(p.null_odds, 0.0);
+    }
+
+    #[test]
+    fn minimum_null_over_windows_and_json_layout() {
+        let w = window(4, 2, &[(0, 1), (2, 3)]);
+        let ctx = "é 😀";
+        let (s1, e1) = ([1.0, 0.0, 0.0, 2.0], [1.0, 0.0, 0.0, 2.0]);
+        let (s2, e2) = ([0.5, 0.0, 0.0, 0.0], [0.25, 0.0, 0.0, 0.0]);
+        let p = decode_example(
+            "q1",
+            ctx,
+            [(&w, &s1[..], &e1[..]), (&w, &s2[..], &e2[..])].into_iter(),
+            &DecodeOptions::default(),
+            &mut Scratch::default(),
+        );
+        assert_eq!(p.prediction, "😀");
+        assert_eq!(p.null_odds, 0.75 - 4.0);
+        let d = Decoded { examples: vec![p] };
+        assert_eq!(d.predictions_json(), "{\n    \"q1\": \"\\ud83d\\ude00\"\n}\n");
+        assert_eq!(d.null_odds_json(), "{\n    \"q1\": -3.25\n}\n");
+        let nbest = d.nbest_json();
+        assert!(nbest.starts_with("{\n    \"q1\": [\n        {\n            \"start_logit\": 2.0,\n            \"end_logit\": 2.0,\n            \"text\": \"\\ud83d\\ude00\",\n            \"probability\": "), "{nbest}");
+        assert!(nbest.ends_with("\n        }\n    ]\n}\n"), "{nbest}");
+        assert_eq!(Decoded::default().predictions_json(), "{}\n");
+    }
+}

@@ -1,0 +1,201 @@
+//! Preprocessing and span decoding against the HF pipeline on every window of the dev set.
+//!
+//! `tools/gen_preprocess_golden.py` ran run_qa's preprocessing (transformers 4.57.6 and the real
+//! `tokenizers`) and utils_qa's decoding (numpy, float32) on `../shared/data/dev-v2.0.json` and
+//! committed, per example, a digest of its windows and of its decoded answer under
+//! `tests/fixtures/preprocess/`. The digests are FNV-1a-64 of the canonical text written by
+//! [`canonical_train`] / [`canonical_validation`] here and `canonical_*` there; the logits are a
+//! hash formula both sides implement ([`hash_logit`]), so no Python and no logits are needed.
+
+use squadkit_core::decode::{decode, DecodeOptions, Logits};
+use squadkit_core::preprocess::{preprocess, Features, PreprocessConfig, Window};
+use squadkit_core::tokenize::QaTokenizer;
+use squadkit_core::Dataset;
+use squadkit_tests::{fixture, shared_data_or_skip};
+use std::fmt::Write;
+use std::path::Path;
+
+fn fnv1a64(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+fn canonical_ids(w: &Window, pad: u32) -> String {
+    w.padded_ids(pad).iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn canonical_train(w: &Window, pad: u32) -> String {
+    format!(
+        "ex={};len={};mask={};ids={};sp={};ep={}\n",
+        w.example,
+        w.len(),
+        w.n_tokens(),
+        canonical_ids(w, pad),
+        w.start_position,
+        w.end_position
+    )
+}
+
+fn canonical_validation(w: &Window, pad: u32, id: &str) -> String {
+    let offs: Vec<String> = (0..w.len())
+        .map(|i| w.context_offset(i).map_or("n".to_string(), |(s, e)| format!("{s}-{e}")))
+        .collect();
+    format!("ex={};id={id};len={};mask={};ids={};off={}\n", w.example, w.len(), w.n_tokens(), canonical_ids(w, pad), offs.join(","))
+}
+
+fn load(shared: &Path) -> (Dataset, QaTokenizer) {
+    let dataset = Dataset::from_squad_json(&std::fs::read(shared.join("dev-v2.0.json")).unwrap()).unwrap();
+    let tok = QaTokenizer::from_tokenizer_json(&std::fs::read(shared.join("roberta-base/tokenizer.json")).unwrap()).unwrap();
+    (dataset, tok)
+}
+
+/// Golden lines `id \t windows \t digest`.
+fn golden_windows(name: &str) -> Vec<(String, usize, String)> {
+    let text = std::fs::read_to_string(fixture(&format!("preprocess/{name}"))).expect("golden is committed");
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].parse().unwrap(), f[2].to_string())
+        })
+        .collect()
+}
+
+/// Compare every example's windows with the golden digests; returns the mismatching ids.
+fn compare_windows(dataset: &Dataset, f: &Features, pad: u32, len: usize, stride: usize) -> Vec<String> {
+    let ranges = f.windows_by_example(dataset.len());
+    let mut bad = Vec::new();
+    for split in ["train", "validation"] {
+        let golden = golden_windows(&format!("windows_{len}_{stride}_{split}.tsv"));
+        assert_eq!(golden.len(), dataset.len(), "one golden line per example");
+        for ((e, range), (id, n, digest)) in dataset.examples.iter().zip(&ranges).zip(&golden) {
+            assert_eq!(&e.id, id, "golden is in dataset order");
+            let mut canon = String::new();
+            for w in &f.windows[range.clone()] {
+                canon.push_str(&if split == "train" { canonical_train(w, pad) } else { canonical_validation(w, pad, &e.id) });
+            }
+            if range.len() != *n || fnv1a64(canon.as_bytes()) != *digest {
+                bad.push(format!("{split} {id}: {} windows (golden {n})", range.len()));
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn every_dev_window_equals_run_qa_at_384_128_and_256_64() {
+    let Some(shared) = shared_data_or_skip("every_dev_window_equals_run_qa_at_384_128_and_256_64") else { return };
+    let (dataset, tok) = load(&shared);
+    assert_eq!(dataset.len(), 11873);
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("preprocess/summary.json")).unwrap()).unwrap();
+    for (len, stride) in [(384, 128), (256, 64)] {
+        let config = PreprocessConfig { max_seq_length: len, doc_stride: stride, ..Default::default() };
+        let f = preprocess(&tok, &dataset, &config).unwrap();
+        let train = &summary["configs"][format!("{len}/{stride}")]["train"];
+        assert_eq!(f.windows.len() as u64, train["windows"].as_u64().unwrap(), "{len}/{stride} window count");
+        assert_eq!(f.report.cls_labelled as u64, train["cls_labelled"].as_u64().unwrap());
+        assert_eq!(f.report.start_after_end as u64, train["start_after_end"].as_u64().unwrap());
+        assert_eq!(f.report.questions_truncated, 0, "no dev question needs truncation");
+        let bad = compare_windows(&dataset, &f, tok.pad_id(), len, stride);
+        assert!(bad.is_empty(), "{len}/{stride}: {} examples differ from run_qa, first: {:?}", bad.len(), &bad[..bad.len().min(5)]);
+        eprintln!("{len}/{stride}: {} windows of {} examples equal run_qa's (train and validation)", f.windows.len(), dataset.len());
+    }
+    // The notes' counts for the reference pipeline.
+    let f = preprocess(&tok, &dataset, &PreprocessConfig::default()).unwrap();
+    assert_eq!((f.windows.len(), f.report.cls_labelled), (12165, 6213));
+    let f512 = preprocess(&tok, &dataset, &PreprocessConfig { max_seq_length: 512, doc_stride: 256, ..Default::default() }).unwrap();
+    assert_eq!(f512.windows.len(), 11964);
+}
+
+#[test]
+fn vocab_and_merges_tokenize_the_dev_set_like_tokenizer_json() {
+    let Some(shared) = shared_data_or_skip("vocab_and_merges_tokenize_the_dev_set_like_tokenizer_json") else { return };
+    let (dataset, tok) = load(&shared);
+    let dir = shared.join("roberta-base");
+    let tok2 = QaTokenizer::from_vocab_merges(
+        &std::fs::read(dir.join("vocab.json")).unwrap(),
+        &std::fs::read(dir.join("merges.txt")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(tok.vocab_size(), tok2.vocab_size());
+    let config = PreprocessConfig::default();
+    let a = preprocess(&tok, &dataset, &config).unwrap();
+    let b = preprocess(&tok2, &dataset, &config).unwrap();
+    assert_eq!(a.windows.len(), b.windows.len());
+    let differ = a.windows.iter().zip(&b.windows).filter(|(x, y)| x != y).count();
+    assert_eq!(differ, 0, "windows differ between tokenizer.json and vocab.json + merges.txt");
+}
+
+/// The generator's logits: distinct within a row (the low 9 bits are the position), position 0
+/// of every fourth window raised by 14.
+fn hash_logit(window: u64, pos: u64, kind: u64) -> f32 {
+    const SEED: u64 = 0x5151_4B49_5400_0003;
+    let x = (SEED ^ ((window * 1024 + pos) * 2 + kind)).wrapping_add(0x9E3779B97F4A7C15);
+    let mut z = (x ^ (x >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+    let h = z ^ (z >> 31);
+    let mut k = (((h >> 49) << 9) | pos) as i64;
+    if window % 4 == 0 && pos == 0 {
+        k += 14 << 19;
+    }
+    (k - (1 << 23)) as f32 / (1 << 19) as f32
+}
+
+#[test]
+fn decoding_hash_logits_equals_utils_qa_bit_for_bit() {
+    let Some(shared) = shared_data_or_skip("decoding_hash_logits_equals_utils_qa_bit_for_bit") else { return };
+    let (dataset, tok) = load(&shared);
+    let f = preprocess(&tok, &dataset, &PreprocessConfig::default()).unwrap();
+    let width = 384;
+    let n = f.windows.len();
+    let mut start = Vec::with_capacity(n * width);
+    let mut end = Vec::with_capacity(n * width);
+    for w in 0..n as u64 {
+        start.extend((0..width as u64).map(|p| hash_logit(w, p, 0)));
+        end.extend((0..width as u64).map(|p| hash_logit(w, p, 1)));
+    }
+    let decoded = decode(&dataset, &f, Logits { start: &start, end: &end, width }, &DecodeOptions::default()).unwrap();
+    let golden = std::fs::read_to_string(fixture("preprocess/decode_384_128.tsv")).unwrap();
+    let (mut bad, mut bad_probs, mut fallbacks, mut empty) = (Vec::new(), Vec::new(), 0, 0);
+    let mut lines = 0;
+    for (p, line) in decoded.examples.iter().zip(golden.lines()) {
+        lines += 1;
+        let g: Vec<&str> = line.split('\t').collect();
+        let want_pred: String = serde_json::from_str(g[2]).unwrap();
+        let mut canon = String::new();
+        let mut probs = String::new();
+        for e in &p.nbest {
+            write!(canon, "{}\x1f{:08x}\x1f{:08x}\x1e", e.text, e.start_logit.to_bits(), e.end_logit.to_bits()).unwrap();
+            write!(probs, "{:016x},", e.probability.to_bits()).unwrap();
+        }
+        fallbacks += usize::from(p.nbest.first().is_some_and(|e| e.fallback));
+        empty += usize::from(p.prediction.is_empty());
+        if p.id != g[0]
+            || format!("{:08x}", p.null_odds.to_bits()) != g[1]
+            || p.prediction != want_pred
+            || p.nbest.len().to_string() != g[3]
+            || fnv1a64(canon.as_bytes()) != g[4]
+        {
+            bad.push(p.id.clone());
+        } else if fnv1a64(probs.as_bytes()) != g[5] {
+            bad_probs.push(format!("{} fallback={}", p.id, p.nbest[0].fallback));
+        }
+    }
+    assert_eq!(lines, dataset.len());
+    assert!(bad.is_empty(), "{} examples differ from utils_qa, first {:?}", bad.len(), &bad[..bad.len().min(5)]);
+    // Float32 softmaxes (numpy's SIMD exp, reproduced) are bit-identical. The float64 softmax of
+    // the "empty" fallback lists uses numpy's AVX-512 float64 exp, which is not reproduced: it
+    // can differ from libm's `exp` in the last bit (6 of the 155 fallback lists here).
+    let f32_lists: Vec<&String> = bad_probs.iter().filter(|b| b.ends_with("fallback=false")).collect();
+    assert!(f32_lists.is_empty(), "float32 probabilities differ for {} examples, first {:?}", f32_lists.len(), &f32_lists[..f32_lists.len().min(5)]);
+    assert!(bad_probs.len() <= 6, "float64 fallback probabilities differ for {}: {bad_probs:?}", bad_probs.len());
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("preprocess/summary.json")).unwrap()).unwrap();
+    assert_eq!(fallbacks as u64, summary["decode_384_128"]["empty_fallbacks"].as_u64().unwrap());
+    assert_eq!(empty as u64, summary["decode_384_128"]["empty_predictions"].as_u64().unwrap());
+    eprintln!("{} examples decoded as utils_qa ({} null predictions, {} 'empty' fallbacks)", lines, empty, fallbacks);
+}
