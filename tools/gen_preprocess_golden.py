@@ -14,6 +14,10 @@ logits are committed. Writes small text files under tests/fixtures/preprocess/:
   string), a digest of the n-best list (texts, logits bits, order) and of its probabilities.
 - numpy_exp_f32.tsv: numpy's float32 `exp` (its SIMD kernel on this CPU) on 4012 inputs, input
   and output bits: the softmax of utils_qa uses it, and it is not the correctly rounded expf.
+- tricky_dataset.json, tricky_windows.jsonl, tricky_{384_128,64_16}_*.json: edge cases (answers
+  at the edges, emoji, CJK, combining marks, RTL, runs of spaces and newlines, a context shorter
+  than the stride, a question longer than max length), every window in full and utils_qa's three
+  output files as it writes them.
 - summary.json: window counts, CLS-labelled windows, quirk count, versions, numpy's SIMD.
 
 Usage (throwaway venv, no torch needed):
@@ -283,6 +287,131 @@ def write_numpy_exp(path):
             f.write(f"{f32_bits(a):08x}\t{f32_bits(b):08x}\n")
 
 
+# ---- Tricky inputs: a small dataset of edge cases, full windows and utils_qa's output files ----
+LONG_CONTEXT = " ".join(f"Sentence {i} says that item {i} costs {i * 7} euros." for i in range(60))
+
+
+def tricky_dataset():
+    """(context, [(question, answer text or None, answer_start)]) in the official layout."""
+    paras = [
+        ("Paris is the capital and most populous city of France.", [("What is the capital of France?", "Paris", None)]),
+        ("The capital of France is Paris", [("What is the capital?", "Paris", None), ("Which country?", "France", None)]),
+        ("The 😀 emoji and the 👨‍👩‍👧 family emoji were added to Unicode in 2015. 🎉🎉", [
+            ("When were they added?", "2015", None), ("Which family?", "👨‍👩‍👧 family", None), ("Party?", "🎉🎉", None)]),
+        ("東京は日本の首都です。人口は約1400万人。大阪は第二の都市。", [("首都は?", "東京", None), ("人口は?", "約1400万人", None)]),
+        ("Cafe\u0301 au lait is sold in the nai\u0308ve cafe\u0301s of Zu\u0308rich.", [
+            ("What is sold?", "Cafe\u0301 au lait", None), ("Where?", "Zu\u0308rich", None)]),
+        ("القاهرة هي عاصمة مصر. The Hebrew word שלום means peace, and سلام too.", [
+            ("What is the capital of Egypt?", "القاهرة", None), ("Which word means peace?", "שלום", None)]),
+        ("First line.\n\n  Second   line with   spaces.\nThird\tline  \n\n\n end.  ", [
+            ("Which line has spaces?", "Second   line with   spaces", None), ("What ends it?", "end.", None)]),
+        ("Short.", [("Is it short?", "Short", None), ("Unanswerable?", None, 0)]),
+        (LONG_CONTEXT, [
+            ("How much does item 0 cost?", "0 euros", None),
+            ("How much does item 59 cost?", "413 euros", None),
+            ("What costs 210 euros?", "item 30", None),
+            ("What does sentence 17 say?", "Sentence 17 says that item 17 costs 119 euros.", None),
+            ("Nothing here?", None, 0),
+        ] + [(f"Where is item {i}?", f"item {i}", LONG_CONTEXT.index(f"item {i} ")) for i in range(2, 60, 9)]),
+        (LONG_CONTEXT, [(" " + "why " * 300 + "is this so long?", "item 5", LONG_CONTEXT.index("item 5 ")),
+                        ("\u3000\u00a0 Leading whitespace question?", "euros", None)]),
+    ]
+    data = {"version": "v2.0", "data": [{"title": "Tricky", "paragraphs": []}]}
+    n = 0
+    for context, qas in paras:
+        para = {"context": context, "qas": []}
+        for q, text, start in qas:
+            if text is not None:
+                start = context.index(text) if start is None else start
+                assert context[start : start + len(text)] == text, (text, context[start : start + len(text)])
+            para["qas"].append({
+                "id": f"tricky{n:03d}",
+                "question": q,
+                "answers": [] if text is None else [{"text": text, "answer_start": start}],
+                "is_impossible": text is None,
+            })
+            n += 1
+        data["data"][0]["paragraphs"].append(para)
+    return data
+
+
+def cut_long_questions(tokenizer, examples, max_len, stride, max_query_length):
+    """run_qa's tokenizer call fails when a question leaves no more than `stride` context tokens;
+    squadkit cuts it to `max_query_length` tokens. Check that Python fails, then give Python the
+    question text cut after that token (a word boundary here) to make the reference windows."""
+    budget = max_len - 4
+    out = dict(examples)
+    out["question"] = list(examples["question"])
+    cut = []
+    for i, (q, c) in enumerate(zip(examples["question"], examples["context"])):
+        q = q.lstrip()
+        qe = tokenizer(q, add_special_tokens=False, return_offsets_mapping=True)
+        n_c = len(tokenizer(c, add_special_tokens=False)["input_ids"])
+        n_q = len(qe["input_ids"])
+        if n_q + n_c > budget and budget - n_q <= stride:
+            try:
+                tokenize(tokenizer, {"question": [q], "context": [c]}, max_len, stride, True)
+                raise AssertionError("expected the HF tokenizer to fail on an over-long question")
+            except BaseException as e:  # pyo3's PanicException is a BaseException
+                if isinstance(e, (AssertionError, KeyboardInterrupt)):
+                    raise
+            out["question"][i] = q[: qe["offset_mapping"][max_query_length - 1][1]]
+            cut.append(examples["id"][i])
+    return out, cut
+
+
+def write_tricky(tokenizer, out_dir):
+    data = tricky_dataset()
+    with open(os.path.join(out_dir, "tricky_dataset.json"), "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, indent=1)
+        f.write("\n")
+    examples = {"id": [], "context": [], "question": [], "answers": []}
+    for para in data["data"][0]["paragraphs"]:
+        for qa in para["qas"]:
+            examples["id"].append(qa["id"])
+            examples["context"].append(para["context"])
+            examples["question"].append(qa["question"])
+            examples["answers"].append({"text": [a["text"] for a in qa["answers"]], "answer_start": [a["answer_start"] for a in qa["answers"]]})
+    lines = []
+    meta = {}
+    for max_len, stride, mql in [(384, 128, 64), (64, 16, 24)]:
+        cfg = f"{max_len}/{stride}/{mql}"
+        ex, cut = cut_long_questions(tokenizer, examples, max_len, stride, mql)
+        train = prepare_train_features(tokenizer, ex, max_len, stride)
+        val = prepare_validation_features(tokenizer, ex, max_len, stride)
+        assert train["input_ids"] == val["input_ids"]
+        for i in range(len(val["input_ids"])):
+            n_tokens = sum(val["attention_mask"][i])  # padding (<pad>, offset None) left out
+            lines.append(json.dumps({
+                "config": cfg,
+                "example_id": val["example_id"][i],
+                "len": len(val["input_ids"][i]),
+                "input_ids": val["input_ids"][i][:n_tokens],
+                "offsets": [None if o is None else list(o) for o in val["offset_mapping"][i][:n_tokens]],
+                "start_position": train["start_positions"][i],
+                "end_position": train["end_positions"][i],
+            }, ensure_ascii=False))
+        nw = len(val["input_ids"])
+        start_all, end_all = hash_logits(nw, max_len, 0), hash_logits(nw, max_len, 1)
+        preds, nbest, odds = postprocess_qa_predictions(ex, val, start_all, end_all)
+        tag = f"tricky_{max_len}_{stride}"
+        files = {
+            "predictions": preds,
+            "nbest_predictions": {
+                k: [{kk: (float(v) if isinstance(v, (np.float16, np.float32, np.float64)) else v) for kk, v in p.items()} for p in entries]
+                for k, (entries, _) in nbest.items()
+            },
+            "null_odds": {k: float(v) for k, v in odds.items()},
+        }
+        for name, obj in files.items():
+            with open(os.path.join(out_dir, f"{tag}_{name}.json"), "w") as f:
+                f.write(json.dumps(obj, indent=4) + "\n")
+        meta[cfg] = {"windows": nw, "questions_cut": cut}
+    with open(os.path.join(out_dir, "tricky_windows.jsonl"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+    return meta
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", required=True)
@@ -378,6 +507,7 @@ def main():
         "max_answer_length": 30,
         "null_score_diff_threshold": 0.0,
     }
+    summary["tricky"] = write_tricky(tokenizer, args.out)
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
         f.write("\n")

@@ -6,7 +6,7 @@
 //! objects that way; [`PyValue`] and [`dumps`] write them that way. Errors carry the JSON path.
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::fmt;
 
 /// A JSON parse failure: where (JSON path, line, column) and what.
@@ -22,6 +22,13 @@ pub struct JsonError {
 
 /// Parse `bytes` as JSON into `T`, reporting the JSON path of the first error.
 pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, JsonError> {
+    // The fast path: plain serde_json. Only a failure pays for tracking the path.
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    if let Ok(value) = T::deserialize(&mut de) {
+        if de.end().is_ok() {
+            return Ok(value);
+        }
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
@@ -51,7 +58,7 @@ pub struct OrderedMap<V> {
 
 impl<V> Default for OrderedMap<V> {
     fn default() -> Self {
-        OrderedMap { entries: Vec::new(), index: HashMap::new() }
+        OrderedMap { entries: Vec::new(), index: HashMap::default() }
     }
 }
 
@@ -211,8 +218,13 @@ impl fmt::Display for PyValue {
 /// `repr(x)` of a finite Python float: the shortest round-trip digits, fixed notation for
 /// decimal exponents in [-5, 16), else `d.ddde±XX`; always a `.0` or an exponent.
 pub fn py_float_repr(x: f64) -> String {
-    // Rust's `{:e}` gives the shortest round-trip digits: "-7.875e1", "1e-5", "0e0".
-    let sci = format!("{x:e}");
+    // Rust's `{:e}` gives the shortest round-trip digits: "-7.875e1", "1e-5", "0e0". When two
+    // strings of that length are equally close (15.6397247314453125 with 17 digits), it may
+    // pick the upper one; Python's repr rounds half to even: redo it with a precision, which
+    // is correctly rounded.
+    let shortest = format!("{x:e}");
+    let n_digits = shortest.split_once('e').map_or(0, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
+    let sci = format!("{x:.prec$e}", prec = n_digits.saturating_sub(1));
     let (mantissa, exp) = sci.split_once('e').expect("{:e} always has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
@@ -313,6 +325,7 @@ mod tests {
             (1e100, "1e+100"),
             (-2.5, "-2.5"),
             (0.30000000000000004, "0.30000000000000004"),
+            (15.6397247314453125, "15.639724731445312"),
         ];
         for (x, want) in cases {
             assert_eq!(py_float_repr(x), want, "repr({x:?})");

@@ -199,3 +199,55 @@ fn decoding_hash_logits_equals_utils_qa_bit_for_bit() {
     assert_eq!(empty as u64, summary["decode_384_128"]["empty_predictions"].as_u64().unwrap());
     eprintln!("{} examples decoded as utils_qa ({} null predictions, {} 'empty' fallbacks)", lines, empty, fallbacks);
 }
+
+/// Edge cases made by the generator (`tricky_dataset.json`): answers at the very start and end
+/// of a context and cut by window edges, emoji (ZWJ sequences), CJK, combining marks, Arabic
+/// and Hebrew, runs of spaces, tabs and newlines, a context shorter than the stride, a question
+/// longer than max length (run_qa's tokenizer panics; squadkit cuts it to max-query-length
+/// tokens and the reference is the question text cut after that token), at 384/128 and 64/16.
+#[test]
+fn tricky_inputs_give_run_qa_windows_and_utils_qa_files() {
+    let Some(shared) = shared_data_or_skip("tricky_inputs_give_run_qa_windows_and_utils_qa_files") else { return };
+    let (_, tok) = load(&shared);
+    let dataset = Dataset::from_squad_json(&std::fs::read(fixture("preprocess/tricky_dataset.json")).unwrap()).unwrap();
+    let golden = std::fs::read_to_string(fixture("preprocess/tricky_windows.jsonl")).unwrap();
+    let golden: Vec<serde_json::Value> = golden.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for (len, stride, query) in [(384usize, 128usize, 64usize), (64, 16, 24)] {
+        let config = PreprocessConfig { max_seq_length: len, doc_stride: stride, max_query_length: query, ..Default::default() };
+        let f = preprocess(&tok, &dataset, &config).unwrap();
+        let want: Vec<&serde_json::Value> =
+            golden.iter().filter(|g| g["config"] == format!("{len}/{stride}/{query}")).collect();
+        assert_eq!(f.windows.len(), want.len(), "{len}/{stride} window count");
+        assert_eq!(f.report.questions_truncated, 1, "the 300-word question is cut");
+        for (i, (w, g)) in f.windows.iter().zip(&want).enumerate() {
+            let ctx = |what: &str| format!("{len}/{stride} window {i} ({}): {what}", g["example_id"]);
+            assert_eq!(dataset.examples[w.example as usize].id, g["example_id"].as_str().unwrap(), "{}", ctx("example"));
+            assert_eq!(w.len() as u64, g["len"].as_u64().unwrap(), "{}", ctx("padded length"));
+            let ids: Vec<u64> = w.input_ids.iter().map(|&x| u64::from(x)).collect();
+            let want_ids: Vec<u64> = g["input_ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect();
+            assert_eq!(ids, want_ids, "{}", ctx("input_ids"));
+            let offs: Vec<serde_json::Value> = (0..w.n_tokens())
+                .map(|k| w.context_offset(k).map_or(serde_json::Value::Null, |(s, e)| serde_json::json!([s, e])))
+                .collect();
+            assert_eq!(&offs, g["offsets"].as_array().unwrap(), "{}", ctx("offsets"));
+            assert_eq!(
+                (u64::from(w.start_position), u64::from(w.end_position)),
+                (g["start_position"].as_u64().unwrap(), g["end_position"].as_u64().unwrap()),
+                "{}",
+                ctx("labels")
+            );
+        }
+        // utils_qa's three files, byte for byte, on hash logits.
+        let n = f.windows.len();
+        let start: Vec<f32> = (0..n as u64).flat_map(|w| (0..len as u64).map(move |p| hash_logit(w, p, 0))).collect();
+        let end: Vec<f32> = (0..n as u64).flat_map(|w| (0..len as u64).map(move |p| hash_logit(w, p, 1))).collect();
+        let d = decode(&dataset, &f, Logits { start: &start, end: &end, width: len }, &DecodeOptions::default()).unwrap();
+        for (name, text) in [("predictions", d.predictions_json()), ("nbest_predictions", d.nbest_json()), ("null_odds", d.null_odds_json())] {
+            let want = std::fs::read_to_string(fixture(&format!("preprocess/tricky_{len}_{stride}_{name}.json"))).unwrap();
+            if text != want {
+                let at = text.bytes().zip(want.bytes()).take_while(|(a, b)| a == b).count();
+                panic!("{len}/{stride} {name}.json differs from utils_qa's at byte {at}: {:?} vs {:?}", &text[at.saturating_sub(80)..(at + 80).min(text.len())], &want[at.saturating_sub(80)..(at + 80).min(want.len())]);
+            }
+        }
+    }
+}
