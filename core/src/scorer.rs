@@ -10,48 +10,57 @@
 
 use crate::json::{self, JsonError, OrderedMap, PyNumber, PyValue};
 use crate::squad::Dataset;
-use crate::text::{is_py_punctuation, is_py_word, py_lower, py_split};
+use crate::text::{is_py_punctuation, is_py_space, is_py_word, py_lower};
 use serde::Serialize;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// `normalize_answer` of the official script: lower, drop ASCII punctuation, drop the words
 /// "a", "an", "the", collapse whitespace.
+///
+/// One pass after lowering: punctuation is skipped (it goes first in the script, so "th.e" is
+/// an article), runs of `\w` characters are held until they end and become a space when they
+/// are an article (`re.sub(r'\b(a|an|the)\b', ' ', ...)`), whitespace becomes single spaces
+/// between tokens (`' '.join(s.split())`).
 pub fn normalize_answer(s: &str) -> String {
     let lowered = py_lower(s);
-    let no_punc: Vec<char> = lowered.chars().filter(|&c| !is_py_punctuation(c)).collect();
-    let no_articles = remove_articles(&no_punc);
-    let mut out = String::with_capacity(no_articles.len());
-    for (i, tok) in py_split(&no_articles).enumerate() {
-        if i > 0 {
+    let mut out = String::with_capacity(lowered.len());
+    let mut word = String::new();
+    let mut pending_space = false;
+    let emit = |out: &mut String, pending_space: &mut bool, piece: &str| {
+        if *pending_space && !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(tok);
-    }
-    out
-}
-
-/// `re.sub(r'\b(a|an|the)\b', ' ', text)` with Python's Unicode `\w`: every maximal run of
-/// word characters that is one of the articles becomes a single space.
-fn remove_articles(chars: &[char]) -> String {
-    let mut out = String::with_capacity(chars.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if !is_py_word(chars[i]) {
-            out.push(chars[i]);
-            i += 1;
+        *pending_space = false;
+        out.push_str(piece);
+    };
+    let flush = |out: &mut String, pending_space: &mut bool, word: &mut String| {
+        if word.is_empty() {
+            return;
+        }
+        if matches!(word.as_str(), "a" | "an" | "the") {
+            *pending_space = true;
+        } else {
+            emit(out, pending_space, word);
+        }
+        word.clear();
+    };
+    let mut buf = [0u8; 4];
+    for c in lowered.chars() {
+        if is_py_punctuation(c) {
             continue;
         }
-        let start = i;
-        while i < chars.len() && is_py_word(chars[i]) {
-            i += 1;
+        if is_py_word(c) {
+            word.push(c);
+            continue;
         }
-        let run = &chars[start..i];
-        if matches!(run, ['a'] | ['a', 'n'] | ['t', 'h', 'e']) {
-            out.push(' ');
+        flush(&mut out, &mut pending_space, &mut word);
+        if is_py_space(c) {
+            pending_space = true;
         } else {
-            out.extend(run);
+            emit(&mut out, &mut pending_space, c.encode_utf8(&mut buf));
         }
     }
+    flush(&mut out, &mut pending_space, &mut word);
     out
 }
 
@@ -75,7 +84,7 @@ pub fn compute_f1(gold: &str, pred: &str) -> f64 {
 }
 
 /// F1 of two token lists, each sorted (so that equal tokens are adjacent).
-fn f1_sorted(gold: &[String], pred: &[String]) -> f64 {
+fn f1_sorted<T: Ord>(gold: &[T], pred: &[T]) -> f64 {
     if gold.is_empty() || pred.is_empty() {
         return f64::from(u8::from(gold == pred));
     }
@@ -100,18 +109,31 @@ fn f1_sorted(gold: &[String], pred: &[String]) -> f64 {
     (2.0 * precision * recall) / (precision + recall)
 }
 
-/// One gold answer, normalized once.
+/// One gold answer, normalized once; its tokens as ids in the [`GoldStandard`]'s vocabulary.
 #[derive(Debug, Clone, PartialEq)]
 struct GoldAnswer {
     normalized: String,
-    sorted_tokens: Vec<String>,
+    sorted_tokens: Vec<u32>,
 }
 
+/// Token id of a prediction token no gold answer has: it can never match.
+const UNKNOWN_TOKEN: u32 = u32::MAX;
+
 impl GoldAnswer {
-    fn new(text: &str) -> GoldAnswer {
+    fn new(text: &str, vocab: &mut HashMap<String, u32>) -> GoldAnswer {
         let normalized = normalize_answer(text);
-        let mut sorted_tokens: Vec<String> =
-            normalized.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+        let mut sorted_tokens: Vec<u32> = normalized
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(|t| match vocab.get(t) {
+                Some(&id) => id,
+                None => {
+                    let id = vocab.len() as u32;
+                    vocab.insert(t.to_owned(), id);
+                    id
+                }
+            })
+            .collect();
         sorted_tokens.sort_unstable();
         GoldAnswer { normalized, sorted_tokens }
     }
@@ -131,22 +153,25 @@ struct GoldQuestion {
 pub struct GoldStandard {
     questions: Vec<GoldQuestion>,
     index: HashMap<String, usize>,
+    /// Every token of every gold answer, interned.
+    vocab: HashMap<String, u32>,
 }
 
 impl GoldStandard {
     pub fn new(dataset: &Dataset) -> GoldStandard {
         let mut questions: Vec<GoldQuestion> = Vec::with_capacity(dataset.examples.len());
-        let mut index = HashMap::with_capacity(dataset.examples.len());
+        let mut index = HashMap::with_capacity_and_hasher(dataset.examples.len(), Default::default());
+        let mut vocab = HashMap::default();
         for e in &dataset.examples {
             let mut golds: Vec<GoldAnswer> = e
                 .answers
                 .text
                 .iter()
-                .map(|t| GoldAnswer::new(t))
+                .map(|t| GoldAnswer::new(t, &mut vocab))
                 .filter(|g| !g.normalized.is_empty())
                 .collect();
             if golds.is_empty() {
-                golds.push(GoldAnswer::new(""));
+                golds.push(GoldAnswer::new("", &mut vocab));
             }
             let q = GoldQuestion { id: e.id.clone(), has_answer: e.has_answer(), golds };
             match index.get(&e.id) {
@@ -157,7 +182,7 @@ impl GoldStandard {
                 }
             }
         }
-        GoldStandard { questions, index }
+        GoldStandard { questions, index, vocab }
     }
 
     /// Number of distinct question ids.
@@ -440,8 +465,11 @@ impl<'g> Scorer<'g> {
             .map(|q| {
                 preds.get(&q.id).map(|pred| {
                     let norm = normalize_answer(pred);
-                    let mut toks: Vec<String> =
-                        norm.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect();
+                    let mut toks: Vec<u32> = norm
+                        .split(' ')
+                        .filter(|t| !t.is_empty())
+                        .map(|t| self.gold.vocab.get(t).copied().unwrap_or(UNKNOWN_TOKEN))
+                        .collect();
                     toks.sort_unstable();
                     let exact = q.golds.iter().any(|g| g.normalized == norm);
                     let f1 = q.golds.iter().map(|g| f1_sorted(&g.sorted_tokens, &toks)).fold(f64::MIN, f64::max);

@@ -80,11 +80,9 @@ impl Answers {
         self.text.iter().map(String::as_str).zip(self.answer_start.iter().copied())
     }
 
-    fn from_answers(answers: &[Answer]) -> Answers {
-        Answers {
-            text: answers.iter().map(|a| a.text.clone()).collect(),
-            answer_start: answers.iter().map(|a| a.answer_start).collect(),
-        }
+    fn from_answers(answers: Vec<Answer>) -> Answers {
+        let answer_start = answers.iter().map(|a| a.answer_start).collect();
+        Answers { text: answers.into_iter().map(|a| a.text).collect(), answer_start }
     }
 }
 
@@ -200,12 +198,8 @@ impl From<SquadFile> for Dataset {
                         title: article.title.clone(),
                         context: Arc::clone(&context),
                         question: qa.question,
-                        answers: Answers::from_answers(&qa.answers),
-                        plausible_answers: qa
-                            .plausible_answers
-                            .as_deref()
-                            .map(Answers::from_answers)
-                            .unwrap_or_default(),
+                        answers: Answers::from_answers(qa.answers),
+                        plausible_answers: qa.plausible_answers.map(Answers::from_answers).unwrap_or_default(),
                         article: a,
                         paragraph: p,
                     });

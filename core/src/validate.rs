@@ -5,7 +5,7 @@
 //! caller decide. Offsets are code points.
 
 use crate::squad::Dataset;
-use crate::text::{char_len, char_slice};
+use crate::text::char_len;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -58,7 +58,17 @@ impl std::fmt::Display for Issue {
 pub fn validate(dataset: &Dataset) -> Vec<Issue> {
     let mut issues = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
+    // Byte offset of every code point of the current context (+ the end), built once per
+    // paragraph: the questions of a paragraph share their context.
+    let mut char_starts: Vec<usize> = Vec::new();
+    let mut current: Option<*const u8> = None;
     for (index, e) in dataset.examples.iter().enumerate() {
+        if current != Some(e.context.as_ptr()) {
+            current = Some(e.context.as_ptr());
+            char_starts.clear();
+            char_starts.extend(e.context.char_indices().map(|(b, _)| b));
+            char_starts.push(e.context.len());
+        }
         let mut push = |kind| issues.push(Issue { index, id: e.id.clone(), kind });
         if let Some(&first) = seen.get(e.id.as_str()) {
             push(IssueKind::DuplicateId { first });
@@ -74,14 +84,14 @@ pub fn validate(dataset: &Dataset) -> Vec<Issue> {
         if e.has_answer() && !e.plausible_answers.is_empty() {
             push(IssueKind::PlausibleOnAnswerable);
         }
-        let context_chars = char_len(&e.context);
+        let context_chars = char_starts.len() - 1;
         for (answer, (text, start)) in e.answers.iter().chain(e.plausible_answers.iter()).enumerate() {
             let len = char_len(text) as i64;
             if start < 0 || start + len > context_chars as i64 {
                 push(IssueKind::AnswerOutsideContext { answer, answer_start: start, context_chars });
                 continue;
             }
-            let found = char_slice(&e.context, start as usize, (start + len) as usize);
+            let found = &e.context[char_starts[start as usize]..char_starts[(start + len) as usize]];
             if found != text {
                 push(IssueKind::AnswerTextMismatch {
                     answer,
