@@ -24,7 +24,7 @@
 use crate::squad::{Dataset, Example};
 use crate::text::{char_len, py_lstrip};
 use crate::tokenize::{Encoded, QaTokenizer, TokenizerError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
 /// Tokens `<s>`, `</s></s>` and `</s>` that RoBERTa adds to a pair.
@@ -185,7 +185,8 @@ impl Window {
 }
 
 /// What preprocessing did to a dataset.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct PreprocessReport {
     pub examples: usize,
     pub windows: usize,

@@ -2,5 +2,8 @@
 //! share (clear errors naming the file, atomic writes). Logic lives in `squadkit-core`.
 
 pub mod cmd;
+pub mod data;
 pub mod error;
+pub mod features_file;
 pub mod fsio;
+pub mod logits;

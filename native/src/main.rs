@@ -16,6 +16,10 @@ struct Cli {
 enum Command {
     /// Score predictions exactly as the official SQuAD v2.0 evaluation script does.
     Evaluate(cmd::evaluate::EvaluateArgs),
+    /// Tokenize DATA into run_qa's windows: a feature cache and/or JSON lines.
+    Prepare(cmd::prepare::PrepareArgs),
+    /// Start/end logits → predictions.json, nbest_predictions.json, null_odds.json (utils_qa).
+    Decode(cmd::decode::DecodeArgs),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: Result<(), CliError> = match &cli.command {
         Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Prepare(args) => cmd::prepare::run(args),
+        Command::Decode(args) => cmd::decode::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

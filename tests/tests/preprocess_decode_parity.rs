@@ -251,3 +251,180 @@ fn tricky_inputs_give_run_qa_windows_and_utils_qa_files() {
         }
     }
 }
+
+fn npy(rows: usize, width: usize, data: &[f32]) -> Vec<u8> {
+    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {width}), }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    out.extend_from_slice(header.as_bytes());
+    out.extend(data.iter().flat_map(|x| x.to_le_bytes()));
+    out
+}
+
+fn safetensors(rows: usize, width: usize, start: &[f32], end: &[f32]) -> Vec<u8> {
+    let s = start.len() * 4;
+    let header = serde_json::json!({
+        "__metadata__": {"format": "pt"},
+        "start_logits": {"dtype": "F32", "shape": [rows, width], "data_offsets": [0, s]},
+        "end_logits": {"dtype": "F32", "shape": [rows, width], "data_offsets": [s, s + end.len() * 4]},
+    })
+    .to_string();
+    let mut out = (header.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(header.as_bytes());
+    out.extend(start.iter().chain(end).flat_map(|x| x.to_le_bytes()));
+    out
+}
+
+/// `squadkit prepare` then `squadkit decode` on the dev set: the feature cache and JSON lines hold
+/// run_qa's windows, decode writes utils_qa's answers from safetensors or .npy logits, and
+/// `squadkit evaluate -n` takes its files. Bad inputs fail with exit 2, naming the file, and
+/// leave nothing written.
+#[test]
+fn prepare_and_decode_cli_on_the_dev_set() {
+    use squadkit_tests::squadkit;
+    let Some(shared) = shared_data_or_skip("prepare_and_decode_cli_on_the_dev_set") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let dev = shared.join("dev-v2.0.json");
+    let tokenizer = shared.join("roberta-base/tokenizer.json");
+    let r = squadkit([
+        "prepare".as_ref(),
+        dev.as_os_str(),
+        "--tokenizer".as_ref(),
+        tokenizer.as_os_str(),
+        "--split".as_ref(),
+        "train".as_ref(),
+        "--out".as_ref(),
+        d("dev.features").as_os_str(),
+        "--jsonl".as_ref(),
+        d("dev.jsonl").as_os_str(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(report["windows"], 12165);
+    assert_eq!(report["cls_labelled"], 6213);
+    assert_eq!(report["examples"], 11873);
+    // The JSON lines are the training windows: compare them with the train goldens.
+    let (dataset, tok) = load(&shared);
+    let golden = golden_windows("windows_384_128_train.tsv");
+    let jsonl = std::fs::read_to_string(d("dev.jsonl")).unwrap();
+    let mut canon: Vec<String> = vec![String::new(); dataset.len()];
+    let mut counts = vec![0usize; dataset.len()];
+    let index: std::collections::HashMap<&str, usize> =
+        dataset.examples.iter().enumerate().map(|(i, e)| (e.id.as_str(), i)).collect();
+    for line in jsonl.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let e = index[v["example_id"].as_str().unwrap()];
+        let ids: Vec<String> = v["input_ids"].as_array().unwrap().iter().map(|x| x.to_string()).collect();
+        let mask = v["input_ids"].as_array().unwrap().iter().filter(|x| x.as_u64() != Some(u64::from(tok.pad_id()))).count();
+        canon[e].push_str(&format!(
+            "ex={e};len={};mask={mask};ids={};sp={};ep={}\n",
+            ids.len(),
+            ids.join(","),
+            v["start_position"],
+            v["end_position"]
+        ));
+        counts[e] += 1;
+        assert_eq!(v["offsets"][0], serde_json::Value::Null, "CLS has no context offset");
+    }
+    for (e, (id, n, digest)) in golden.iter().enumerate() {
+        assert_eq!((counts[e], fnv1a64(canon[e].as_bytes()).as_str()), (*n, digest.as_str()), "JSON lines of {id}");
+    }
+
+    // Logits for every window, as safetensors and as a .npy pair.
+    let n = 12165;
+    let width = 384;
+    let start: Vec<f32> = (0..n as u64).flat_map(|w| (0..width as u64).map(move |p| hash_logit(w, p, 0))).collect();
+    let end: Vec<f32> = (0..n as u64).flat_map(|w| (0..width as u64).map(move |p| hash_logit(w, p, 1))).collect();
+    std::fs::write(d("logits.safetensors"), safetensors(n, width, &start, &end)).unwrap();
+    std::fs::write(d("start.npy"), npy(n, width, &start)).unwrap();
+    std::fs::write(d("end.npy"), npy(n, width, &end)).unwrap();
+    let features = d("dev.features");
+    let decode = |logits: &[&Path], out: &Path| {
+        let mut args: Vec<&std::ffi::OsStr> = vec!["decode".as_ref(), dev.as_os_str(), features.as_os_str()];
+        args.extend(logits.iter().map(|p| p.as_os_str()));
+        args.extend(["--out".as_ref(), out.as_os_str()]);
+        squadkit(args)
+    };
+    let r = decode(&[&d("logits.safetensors")], &d("out_st"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = decode(&[&d("start.npy"), &d("end.npy")], &d("out_npy"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for name in ["predictions.json", "nbest_predictions.json", "null_odds.json"] {
+        let a = std::fs::read(d("out_st").join(name)).unwrap();
+        assert_eq!(a, std::fs::read(d("out_npy").join(name)).unwrap(), "{name}: safetensors and .npy agree");
+    }
+    // Predictions and null odds against utils_qa's.
+    let preds: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(d("out_st/predictions.json")).unwrap()).unwrap();
+    let odds: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(d("out_st/null_odds.json")).unwrap()).unwrap();
+    let golden = std::fs::read_to_string(fixture("preprocess/decode_384_128.tsv")).unwrap();
+    for line in golden.lines() {
+        let g: Vec<&str> = line.split('\t').collect();
+        let want: String = serde_json::from_str(g[2]).unwrap();
+        assert_eq!(preds[g[0]].as_str().unwrap(), want, "prediction of {}", g[0]);
+        let bits = (odds[g[0]].as_f64().unwrap() as f32).to_bits();
+        assert_eq!(format!("{bits:08x}"), g[1], "null odds of {}", g[0]);
+    }
+    // The official scorer's interface takes them.
+    let r = squadkit([
+        "evaluate".as_ref(),
+        dev.as_os_str(),
+        d("out_st/predictions.json").as_os_str(),
+        "-n".as_ref(),
+        d("out_st/null_odds.json").as_os_str(),
+        "--format".as_ref(),
+        "json".as_ref(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("\"total\": 11873"), "{}", r.stdout);
+
+    // Mismatches: fewer rows than windows, features of other data, unknown DATA, bad tokenizer.
+    std::fs::write(d("short.npy"), npy(n - 1, width, &start[..(n - 1) * width])).unwrap();
+    let r = decode(&[&d("short.npy"), &d("short.npy")], &d("out_bad"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("short.npy: 12164 rows of logits but") && r.stderr.contains("has 12165 windows"), "{}", r.stderr);
+    assert!(!d("out_bad").exists(), "nothing is written on error");
+    std::fs::write(d("narrow.npy"), npy(n, 100, &start[..n * 100])).unwrap();
+    let r = decode(&[&d("narrow.npy"), &d("narrow.npy")], &d("out_bad"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("rows of 100 positions"), "{}", r.stderr);
+    let tricky = fixture("preprocess/tricky_dataset.json");
+    let r = squadkit([
+        "decode".as_ref(),
+        tricky.as_os_str(),
+        features.as_os_str(),
+        d("logits.safetensors").as_os_str(),
+        "--out".as_ref(),
+        d("out_bad").as_os_str(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("dev.features: made from other data than"), "{}", r.stderr);
+    std::fs::write(d("notes.txt"), "just some notes\n").unwrap();
+    let r = squadkit([
+        "prepare".as_ref(),
+        d("notes.txt").as_os_str(),
+        "--tokenizer".as_ref(),
+        tokenizer.as_os_str(),
+        "--out".as_ref(),
+        d("x.features").as_os_str(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("notes.txt: not a SQuAD JSON, JSON lines, parquet file or datasets directory"), "{}", r.stderr);
+    let r = squadkit([
+        "prepare".as_ref(),
+        dev.as_os_str(),
+        "--tokenizer".as_ref(),
+        d("notes.txt").as_os_str(),
+        "--out".as_ref(),
+        d("x.features").as_os_str(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("notes.txt: not a usable tokenizer.json"), "{}", r.stderr);
+    assert!(!d("x.features").exists());
+}
