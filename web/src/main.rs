@@ -1,2 +1,4 @@
-//! Placeholder until the Leptos app lands (issue 6).
-fn main() {}
+//! Entry point of the browser app: Trunk builds this binary to wasm and runs it on load.
+fn main() {
+    squadkit_web::mount();
+}

@@ -1,0 +1,386 @@
+// End-to-end tests of the squadkit web app (dist/, built by `trunk build --release`) in
+// headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core).
+//
+// Each test opens the app from its own static server on 127.0.0.1, records every request
+// after the app's own files have loaded (there must be none), and saves a screenshot of each
+// page under artifacts/. Timings (first view, scoring, re-scoring) and the wasm size go to
+// artifacts/timings.json. Data from ../shared/data is used when present; tests that need it
+// print SKIPPED otherwise.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const dist = process.env.SQUADKIT_DIST || path.join(root, 'dist');
+const shared = process.env.SQUADKIT_SHARED_DATA || path.resolve(root, '../shared/data');
+const artifacts = path.join(here, 'artifacts');
+const tiny = path.join(root, 'examples/tiny');
+const devSet = path.join(shared, 'dev-v2.0.json');
+const bertPreds = path.join(shared, 'predictions/bert-single-google-v2.0-dev.json');
+const tokenizerJson = path.join(shared, 'roberta-base/tokenizer.json');
+
+const timings = {};
+let server, base, browser;
+
+// --- the static server: dist/ with SPA fallback to index.html --------------------------------
+const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
+
+function serve() {
+  return new Promise((resolve) => {
+    const s = http.createServer((req, res) => {
+      const url = new URL(req.url, 'http://x');
+      let file = path.join(dist, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, ''));
+      if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+        file = path.join(dist, 'index.html');
+      }
+      res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
+      fs.createReadStream(file).pipe(res);
+    });
+    s.listen(0, '127.0.0.1', () => resolve(s));
+  });
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no ${dist}/index.html: run \`trunk build --release\` first`);
+  fs.mkdirSync(artifacts, { recursive: true });
+  server = await serve();
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  fs.writeFileSync(path.join(artifacts, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
+  console.log('# timings', JSON.stringify(timings));
+});
+
+// --- helpers ------------------------------------------------------------------------------
+const tid = (id) => `[data-testid="${id}"]`;
+
+/** A page with the app loaded; `late` collects every request made after the load. */
+async function openApp() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const late = [];
+  let loaded = false;
+  page.on('request', (r) => { if (loaded && !/^(data|blob):/.test(r.url())) late.push(r.url()); });
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const t0 = Date.now();
+  await page.goto(base + '/');
+  await page.waitForSelector(tid('dataset-row'));
+  timings.demo_first_view_ms ??= Date.now() - t0;
+  loaded = true;
+  return { page, late, errors, close: () => context.close() };
+}
+
+function skip(t, what, file) {
+  if (fs.existsSync(file)) return false;
+  console.log(`SKIPPED: ${what}: ${file} is absent`);
+  t.skip(`${file} is absent`);
+  return true;
+}
+
+async function text(page, id) {
+  return (await page.locator(tid(id)).first().textContent()).trim();
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
+}
+
+/** ms from the `change` of input `id` to the first animation frame where `ready` holds;
+ * `ready` must set `window.__t1 = performance.now()` when it returns true. */
+async function timeChange(page, id, files, ready) {
+  await page.evaluate((id) => {
+    window.__t0 = null;
+    document.addEventListener('change', (e) => { if (e.target.dataset?.testid === id) window.__t0 = performance.now(); }, { capture: true, once: true });
+  }, id);
+  await page.locator(tid(id)).setInputFiles(files);
+  await page.waitForFunction(ready, null, { polling: 'raf', timeout: 30000 });
+  return Math.round(await page.evaluate(() => window.__t1 - window.__t0));
+}
+
+/** ms from setting the slider to the first frame where the threshold and score are shown. */
+async function timeSlider(page, pos, expectThreshold) {
+  await page.evaluate(() => { window.__t0 = performance.now(); });
+  await page.locator(tid('threshold-slider')).fill(String(pos));
+  const h = await page.waitForFunction((t) => document.querySelector('[data-testid="threshold-value"]').textContent === t
+    ? performance.now() - window.__t0 : false, expectThreshold, { polling: 'raf' });
+  return Math.round(await h.jsonValue());
+}
+
+function json(name, value) {
+  return { name, mimeType: 'application/json', buffer: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) };
+}
+
+/** `squadkit evaluate` as the CLI prints it (JSON), or null when the binary is not built. */
+function cli(args) {
+  const bin = process.env.SQUADKIT_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug/squadkit');
+  if (!fs.existsSync(bin)) {
+    console.log(`SKIPPED: comparison with the CLI: ${bin} is not built`);
+    return null;
+  }
+  return JSON.parse(execFileSync(bin, ['evaluate', ...args, '--format', 'json'], { cwd: root }).toString());
+}
+
+const card = {
+  exact: 'score-exact', f1: 'score-f1', total: 'score-total', HasAns_exact: 'score-hasans-exact',
+  HasAns_f1: 'score-hasans-f1', NoAns_exact: 'score-noans-exact', best_f1: 'score-best-f1',
+};
+
+async function assertCard(page, expected) {
+  for (const [key, id] of Object.entries(card)) {
+    if (!(key in expected)) continue;
+    const want = key.endsWith('total') ? String(expected[key]) : expected[key].toFixed(2);
+    assert.equal(await text(page, id), want, key);
+  }
+}
+
+// --- the tests -------------------------------------------------------------------------------
+test('wasm size (gzip) is under 1.5 MB', () => {
+  const wasm = fs.readdirSync(dist).filter((f) => f.endsWith('.wasm'));
+  assert.equal(wasm.length, 1, `one .wasm in ${dist}`);
+  const bytes = fs.readFileSync(path.join(dist, wasm[0]));
+  const gz = zlib.gzipSync(bytes, { level: 9 }).length;
+  timings.wasm_bytes = bytes.length;
+  timings.wasm_gzip_bytes = gz;
+  console.log(`# wasm ${wasm[0]}: ${bytes.length} bytes, ${gz} gzipped`);
+  assert.ok(gz < 1.5 * 1024 * 1024, `wasm gz ${gz} bytes`);
+});
+
+test('first load shows the embedded demo dataset, scored like the CLI', async () => {
+  const { page, late, errors, close } = await openApp();
+  const demo = JSON.parse(fs.readFileSync(path.join(tiny, 'dev.json')));
+  const n = demo.data.flatMap((a) => a.paragraphs.flatMap((p) => p.qas)).length;
+  assert.equal(await text(page, 'stat-questions'), String(n));
+  assert.ok(await page.locator(tid('dataset-row')).count() > 0);
+  await page.locator(tid('dataset-row')).first().click();
+  await page.waitForSelector(`${tid('example-context')} mark.gold`);
+  await shot(page, '01-dataset-demo');
+  await page.locator(tid('tab-evaluate')).click();
+  await page.waitForSelector(tid('score-exact'));
+  const want = cli(['examples/tiny/dev.json', 'examples/tiny/predictions.json', '-n', 'examples/tiny/na_probs.json']);
+  if (want) await assertCard(page, want);
+  assert.equal(await page.locator(tid('question-row')).count(), n);
+  assert.ok(await page.locator(tid('pr-exact')).count() === 1, 'PR curve shown');
+  await shot(page, '02-evaluate-demo');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(late, [], 'no request after load');
+  await close();
+});
+
+test('threshold slider re-scores live; outcome filter and question detail', async () => {
+  const { page, late, close } = await openApp();
+  await page.locator(tid('tab-evaluate')).click();
+  const before = await text(page, 'score-exact');
+  await timeSlider(page, 300, '0.3000');
+  const want = cli(['examples/tiny/dev.json', 'examples/tiny/predictions.json', '-n', 'examples/tiny/na_probs.json', '-t', '0.3']);
+  if (want) await assertCard(page, want);
+  assert.notEqual(await text(page, 'score-exact'), before, 'the score moved with the threshold');
+  // Filter by outcome: every row shown has it.
+  await page.locator(tid('outcome-filter')).selectOption('false no-answer');
+  const rows = page.locator(tid('question-row'));
+  assert.ok(await rows.count() > 0);
+  for (const o of await rows.locator('td:last-child').allTextContents()) assert.equal(o, 'false no-answer');
+  await page.locator(tid('outcome-filter')).selectOption('all');
+  await page.locator(tid('sort-key')).selectOption('f1');
+  // Detail: predicted and gold spans highlighted in the context.
+  const answered = page.locator(`${tid('question-row')}:has(td.outcome.partial), ${tid('question-row')}:has(td.outcome.correct)`).first();
+  await answered.click();
+  await page.waitForSelector(tid('question-detail'));
+  assert.ok(await page.locator(`${tid('detail-context')} mark.gold`).count() > 0);
+  assert.ok(await page.locator(`${tid('detail-context')} mark.predicted`).count() > 0);
+  await shot(page, '03-evaluate-threshold-detail');
+  assert.deepEqual(late, []);
+  await close();
+});
+
+test('the real dev set and BERT predictions: first view, score card, re-scoring', async (t) => {
+  if (skip(t, 'dev set', devSet) || skip(t, 'BERT predictions', bertPreds)) return;
+  const { page, late, close } = await openApp();
+  timings.dev_first_view_ms = await timeChange(page, 'dataset-file', devSet, () =>
+    document.querySelector('[data-testid="stat-questions"]')?.textContent === '11873' && !!document.querySelector('[data-testid="dataset-row"]')
+    && (window.__t1 = performance.now()));
+  assert.equal(await text(page, 'stat-articles'), '35');
+  assert.equal(await text(page, 'stat-answerable'), '5928');
+  await page.locator(tid('search')).fill('Normans');
+  await page.waitForFunction(() => document.querySelector('[data-testid="match-count"]').textContent !== '11873 questions');
+  assert.ok(await page.locator(tid('dataset-row')).count() > 0);
+  await shot(page, '04-dataset-dev');
+  await page.locator(tid('tab-evaluate')).click();
+  timings.dev_scoring_ms = await timeChange(page, 'predictions-file', bertPreds, () =>
+    document.querySelector('[data-testid="score-total"]')?.textContent === '11873' && (window.__t1 = performance.now()));
+  assert.equal(await text(page, 'score-exact'), '78.75');
+  assert.equal(await text(page, 'score-f1'), '81.78');
+  assert.equal(await text(page, 'score-hasans-exact'), '74.12');
+  assert.equal(await text(page, 'score-hasans-f1'), '80.20');
+  assert.equal(await text(page, 'score-noans-exact'), '83.36');
+  assert.equal(await page.locator(tid('question-row')).count(), 50, 'paginated');
+  // A na_prob file (made here: 0.9 for "", else a spread by position) → best thresholds, live re-scoring.
+  const preds = JSON.parse(fs.readFileSync(bertPreds));
+  const na = Object.fromEntries(Object.entries(preds).map(([id, p], i) => [id, p === '' ? 0.9 : ((i * 7919) % 1000) / 1000]));
+  timings.dev_scoring_with_na_probs_ms = await timeChange(page, 'na-probs-file', json('na.json', na), () =>
+    !!document.querySelector('[data-testid="score-best-f1-thresh"]') && (window.__t1 = performance.now()));
+  const ms = [];
+  for (const pos of [500, 250, 750, 100]) ms.push(await timeSlider(page, pos, (pos / 1000).toFixed(4)));
+  timings.dev_rescore_slider_ms = ms;
+  await page.locator(tid('question-row')).first().click();
+  await page.waitForSelector(tid('question-detail'));
+  await shot(page, '05-evaluate-dev');
+  assert.ok(timings.dev_first_view_ms < 1000, `first view ${timings.dev_first_view_ms} ms`);
+  assert.ok(timings.dev_scoring_ms < 300, `scoring ${timings.dev_scoring_ms} ms`);
+  assert.deepEqual(late, []);
+  await close();
+});
+
+test('compare two prediction files', async () => {
+  const { page, late, close } = await openApp();
+  const preds = JSON.parse(fs.readFileSync(path.join(tiny, 'predictions.json')));
+  const b = { ...preds };
+  const ids = Object.keys(b);
+  b[ids[0]] = '';
+  b[ids[1]] = 'something else entirely';
+  await page.locator(tid('tab-compare')).click();
+  await page.locator(tid('predictions-b-file')).setInputFiles(json('b.json', b));
+  await page.waitForSelector(tid('compare-delta'));
+  assert.match(await text(page, 'compare-summary'), /^2 questions answered differently: A better on 2, B better on 0/);
+  assert.equal(await page.locator(tid('diff-row')).count(), 2);
+  await shot(page, '06-compare');
+  assert.deepEqual(late, []);
+  await close();
+});
+
+test('tokenization windows of a question', async (t) => {
+  if (skip(t, 'tokenizer', tokenizerJson)) return;
+  const { page, late, close } = await openApp();
+  await page.locator(tid('dataset-row')).first().click();
+  await page.locator(tid('tab-tokenization')).click();
+  await page.locator(tid('tokenizer-file')).setInputFiles(tokenizerJson);
+  await page.waitForSelector(tid('token-window'));
+  assert.equal(await page.locator(tid('token-window')).count(), 1, 'the demo context fits 384 tokens');
+  await page.locator(tid('max-length')).fill('48');
+  await page.locator(tid('max-length')).dispatchEvent('change');
+  await page.locator(tid('stride')).fill('8');
+  await page.locator(tid('stride')).dispatchEvent('change');
+  await page.locator(tid('max-query-length')).fill('16');
+  await page.locator(tid('max-query-length')).dispatchEvent('change');
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="token-window"]').length > 1);
+  assert.ok(await page.locator('.tok.overlap').count() >= 16, 'stride overlap marked on both windows');
+  assert.ok(await page.locator('.tok.question').count() > 0);
+  assert.ok(await page.locator('.tok.label').count() >= 1, 'the answer is labelled in some window');
+  await shot(page, '07-tokenization');
+  // A bad size is explained by core's config check.
+  await page.locator(tid('stride')).fill('100');
+  await page.locator(tid('stride')).dispatchEvent('change');
+  await page.waitForSelector(tid('token-error'));
+  assert.deepEqual(late, []);
+  await close();
+});
+
+test('training run metrics log', async () => {
+  const { page, late, close } = await openApp();
+  const lines = [];
+  for (let s = 1; s <= 40; s++) lines.push(JSON.stringify({ step: s * 10, epoch: s / 20, loss: 3 / s, learning_rate: 3e-5 * (1 - s / 40), grad_norm: 5 + Math.sin(s) }));
+  lines.push(JSON.stringify({ step: 200, epoch: 1, eval_exact: 70.2, eval_f1: 73.9 }));
+  lines.push(JSON.stringify({ step: 400, epoch: 2, eval_exact: 75.1, eval_f1: 78.4 }));
+  await page.locator(tid('tab-training')).click();
+  await page.locator(tid('metrics-file')).setInputFiles({ name: 'metrics.jsonl', mimeType: 'text/plain', buffer: Buffer.from(lines.join('\n') + '\n') });
+  await page.waitForSelector(tid('metric-chart'));
+  const alts = await page.locator(tid('metric-chart')).evaluateAll((els) => els.map((e) => e.alt));
+  assert.deepEqual(alts, ['loss', 'learning_rate', 'grad_norm', 'epoch', 'eval_exact', 'eval_f1']);
+  assert.match(await text(page, 'metrics-summary'), /42 records, 6 series against step/);
+  await shot(page, '08-training');
+  assert.deepEqual(late, []);
+  await close();
+});
+
+test('bad files are explained and leave what was loaded intact', async () => {
+  const { page, late, close } = await openApp();
+  const questions = await text(page, 'stat-questions');
+  const err = () => text(page, 'error-message');
+  await page.locator(tid('dataset-file')).setInputFiles(path.join(tiny, 'predictions.json'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="error-message"]').textContent !== '');
+  assert.match(await err(), /predictions\.json is not a SQuAD dataset: it looks like a predictions file/);
+  assert.equal(await text(page, 'stat-questions'), questions);
+  await shot(page, '09-error-wrong-kind');
+  await page.locator(tid('dataset-file')).setInputFiles(json('broken.json', '{"data": [{"title": '));
+  await page.waitForFunction(() => /not valid JSON/.test(document.querySelector('[data-testid="error-message"]').textContent));
+  assert.equal(await text(page, 'stat-questions'), questions);
+  await page.locator(tid('tab-evaluate')).click();
+  const exact = await text(page, 'score-exact');
+  const bestThresh = await text(page, 'score-best-f1-thresh');
+  await page.locator(tid('na-probs-file')).setInputFiles(json('short-na.json', { 'tiny-01': 0.5 }));
+  await page.waitForFunction(() => /have no na_prob/.test(document.querySelector('[data-testid="error-message"]').textContent));
+  assert.match(await err(), /^short-na\.json does not fit the predictions: 11 predicted question\(s\) have no na_prob/);
+  assert.equal(await text(page, 'score-exact'), exact);
+  assert.equal(await text(page, 'score-best-f1-thresh'), bestThresh, 'the previous na_probs are kept');
+  await page.locator(tid('predictions-file')).setInputFiles(json('few.json', { 'tiny-01': 'x' }));
+  await page.waitForFunction(() => /have no prediction/.test(document.querySelector('[data-testid="error-message"]').textContent));
+  assert.equal(await text(page, 'score-exact'), exact);
+  await page.locator(tid('tab-training')).click();
+  await page.locator(tid('metrics-file')).setInputFiles({ name: 'm.jsonl', mimeType: 'text/plain', buffer: Buffer.from('{"loss": 1}\nnot json\n') });
+  await page.waitForFunction(() => /m\.jsonl line 2/.test(document.querySelector('[data-testid="error-message"]').textContent));
+  await page.locator(tid('tab-tokenization')).click();
+  await page.locator(tid('tokenizer-file')).setInputFiles(json('tok.json', { model: {} }));
+  await page.waitForFunction(() => /^tok\.json: /.test(document.querySelector('[data-testid="error-message"]').textContent));
+  await shot(page, '10-error-kept-state');
+  assert.deepEqual(late, []);
+  await close();
+});
+
+test('dataset text is rendered as text, never as HTML', async () => {
+  const { page, late, errors, close } = await openApp();
+  const evil = '<script>window.__pwned = 1</script><img src="x" onerror="window.__pwned = 2"> is here';
+  const ds = { version: 'v2.0', data: [{ title: '<b>Title</b>', paragraphs: [{ context: evil, qas: [
+    { id: 'x1', question: '<img src=y onerror="window.__pwned=3">?', answers: [{ text: 'is here', answer_start: evil.indexOf('is here') }], is_impossible: false }] }] }] };
+  await page.locator(tid('dataset-file')).setInputFiles(json('evil.json', ds));
+  await page.waitForFunction(() => document.querySelector('[data-testid="stat-questions"]').textContent === '1');
+  await page.locator(tid('dataset-row')).first().click();
+  await page.waitForSelector(tid('example-detail'));
+  assert.equal(await page.locator(tid('example-context')).textContent(), evil);
+  assert.equal(await page.locator('main img:not(.chart), main script, table.list b, .detail b').count(), 0, 'no element made from the text');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await page.locator(tid('tab-evaluate')).click();
+  await page.locator(tid('predictions-file')).setInputFiles(json('p.json', { x1: '<script>window.__pwned=4</script>' }));
+  await page.locator(tid('question-row')).first().click();
+  assert.equal(await text(page, 'detail-prediction'), '<script>window.__pwned=4</script>');
+  assert.equal(await page.evaluate(() => window.__pwned), undefined);
+  await shot(page, '11-text-not-html');
+  assert.deepEqual(errors, []);
+  assert.deepEqual(late, [], 'no request (not even for img src=x)');
+  await close();
+});
+
+test('no network request after load, through every view', async () => {
+  const { page, late, close } = await openApp();
+  for (const tab of ['tab-evaluate', 'tab-compare', 'tab-tokenization', 'tab-training', 'tab-dataset']) {
+    await page.locator(tid(tab)).click();
+    await page.waitForTimeout(50);
+  }
+  await page.locator(tid('dataset-file')).setInputFiles(path.join(tiny, 'dev.json'));
+  await page.locator(tid('predictions-file')).setInputFiles(path.join(tiny, 'predictions.json'));
+  await page.locator(tid('na-probs-file')).setInputFiles(path.join(tiny, 'na_probs.json'));
+  await page.locator(tid('tab-evaluate')).click();
+  await page.waitForSelector(tid('score-best-f1-thresh'));
+  await page.locator(tid('threshold-slider')).fill('100');
+  // Everything the page fetched came from our own server.
+  const resources = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  assert.ok(resources.length > 0);
+  assert.ok(resources.every((u) => u.startsWith(base + '/') || /^(data|blob):/.test(u)), resources.join(' '));
+  assert.deepEqual(late, []);
+  await close();
+});

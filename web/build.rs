@@ -1,0 +1,44 @@
+//! Picks the embedded demo shown on first load: `examples/demo/` when it holds a dataset and
+//! its predictions (a bigger demo), else `examples/tiny/`; na_probs come along when present.
+
+use std::fmt::Write;
+use std::path::Path;
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("web/ is inside the repo")
+        .join("examples");
+    println!("cargo::rerun-if-changed={}", root.join("demo").display());
+    println!("cargo::rerun-if-changed={}", root.join("tiny").display());
+    let complete = |d: &str| {
+        root.join(d).join("dev.json").is_file() && root.join(d).join("predictions.json").is_file()
+    };
+    let dir = if complete("demo") { "demo" } else { "tiny" };
+    let mut out = String::new();
+    let file = |name: &str| root.join(dir).join(name);
+    let _ = writeln!(out, "pub const NAME: &str = \"examples/{dir}/dev.json\";");
+    let _ = writeln!(
+        out,
+        "pub const DEV: &[u8] = include_bytes!({:?});",
+        file("dev.json")
+    );
+    for (konst, names) in [
+        ("PREDICTIONS", ["predictions.json"].as_slice()),
+        ("NA_PROBS", ["na_probs.json", "null_odds.json"].as_slice()),
+    ] {
+        match names.iter().map(|n| file(n)).find(|p| p.is_file()) {
+            Some(p) => {
+                let _ = writeln!(
+                    out,
+                    "pub const {konst}: Option<&[u8]> = Some(include_bytes!({p:?}));"
+                );
+            }
+            None => {
+                let _ = writeln!(out, "pub const {konst}: Option<&[u8]> = None;");
+            }
+        }
+    }
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("demo.rs");
+    std::fs::write(dest, out).expect("OUT_DIR is writable");
+}

@@ -1,0 +1,170 @@
+//! The Dataset view: statistics, article/paragraph navigation, search and answerability
+//! filters, a paginated question list, and the selected question with its answers highlighted.
+
+use super::widgets::{Chart, Highlighted, Pager};
+use super::Ctx;
+use crate::browse::{answer_spans, filter_indices, page, segments, Answerability, Filter};
+use crate::charts::bar_chart;
+use leptos::prelude::*;
+
+const PER_PAGE: usize = 50;
+
+#[component]
+pub fn DatasetView() -> impl IntoView {
+    view! {
+        <section class="view">
+            <Stats/>
+            <Browser/>
+        </section>
+    }
+}
+
+#[component]
+fn Stats() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || {
+        let s = ctx.data.with(|d| d.stats.clone());
+        let c = s.counts;
+        let cell = |label: &'static str, id: &'static str, v: usize| {
+            view! { <div class="stat"><span class="muted">{label}</span><b data-testid=id>{v}</b></div> }
+        };
+        view! {
+            <div class="stats">
+                {cell("articles", "stat-articles", c.articles)}
+                {cell("paragraphs", "stat-paragraphs", c.paragraphs)}
+                {cell("questions", "stat-questions", c.questions)}
+                {cell("answerable", "stat-answerable", c.answerable)}
+                {cell("unanswerable", "stat-unanswerable", c.unanswerable)}
+                <div class="stat"><span class="muted">"version"</span><b>{s.version.clone().unwrap_or_else(|| "–".into())}</b></div>
+            </div>
+            <details class="charts">
+                <summary>"Length histograms (words)"</summary>
+                <Chart svg=bar_chart("Context length (words)", &s.context_words) alt="context length histogram".into()/>
+                <Chart svg=bar_chart("Question length (words)", &s.question_words) alt="question length histogram".into()/>
+                <Chart svg=bar_chart("Answer length (words)", &s.answer_words) alt="answer length histogram".into()/>
+            </details>
+        }
+    }
+}
+
+#[component]
+fn Browser() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let filter = RwSignal::new(Filter::default());
+    let current = RwSignal::new(0usize);
+    // A new dataset resets the filters.
+    Effect::new(move |_| {
+        ctx.data.track();
+        filter.set(Filter::default());
+        current.set(0);
+    });
+    // Filtering scans the pre-lowered index; paging only slices the result.
+    let matches = Memo::new(move |_| {
+        filter.with(|f| ctx.data.with(|d| filter_indices(&d.dataset, &d.index, f)))
+    });
+    let total = Signal::derive(move || matches.with(Vec::len));
+    let set_filter = move |f: &dyn Fn(&mut Filter)| {
+        filter.update(|x| f(x));
+        current.set(0);
+    };
+    view! {
+        <div class="browser">
+            <div class="filters">
+                <input type="search" placeholder="search questions and contexts" data-testid="search"
+                    prop:value=move || filter.with(|f| f.query.clone())
+                    on:input=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.query = v.clone()) }/>
+                <select data-testid="answerability" on:change=move |ev| {
+                    let v = Answerability::from_label(&event_target_value(&ev));
+                    set_filter(&|f| f.answerability = v)
+                }>
+                    {Answerability::ALL.into_iter().map(|a| view! {
+                        <option value=a.label() prop:selected=move || filter.with(|f| f.answerability == a)>{a.label()}</option>
+                    }).collect_view()}
+                </select>
+                <select data-testid="article-select" on:change=move |ev| {
+                    let v = event_target_value(&ev).parse::<usize>().ok();
+                    set_filter(&|f| { f.article = v; f.paragraph = None; })
+                }>
+                    <option value="">"all articles"</option>
+                    {move || ctx.data.with(|d| d.articles.iter().map(|a| {
+                        let i = a.index;
+                        view! {
+                            <option value=i.to_string() prop:selected=move || filter.with(|f| f.article == Some(i))>
+                                {format!("{} ({} paragraphs, {} questions)", a.title, a.paragraphs, a.questions)}
+                            </option>
+                        }
+                    }).collect_view())}
+                </select>
+                {move || filter.with(|f| f.article).map(|a| {
+                    let n = ctx.data.with(|d| d.articles.iter().find(|x| x.index == a).map_or(0, |x| x.paragraphs));
+                    view! {
+                        <select data-testid="paragraph-select" on:change=move |ev| {
+                            let v = event_target_value(&ev).parse::<usize>().ok();
+                            set_filter(&|f| f.paragraph = v)
+                        }>
+                            <option value="">"all paragraphs"</option>
+                            {(0..n).map(|p| view! {
+                                <option value=p.to_string() prop:selected=move || filter.with(|f| f.paragraph == Some(p))>{format!("paragraph {}", p + 1)}</option>
+                            }).collect_view()}
+                        </select>
+                    }
+                })}
+                <span data-testid="match-count">{move || format!("{} questions", total.get())}</span>
+            </div>
+            <Pager total=total current=current per_page=PER_PAGE test_id="dataset-pager"/>
+            <table class="list">
+                <thead><tr><th>"#"</th><th>"article"</th><th>"question"</th><th>"answers"</th></tr></thead>
+                <tbody>
+                    {move || {
+                        let p = page(total.get(), current.get(), PER_PAGE);
+                        let d = ctx.data.with(|d| d.dataset.clone());
+                        matches.with(|m| m[p.start..p.end].iter().map(|&i| {
+                            let e = &d.examples[i];
+                            let answers = if e.has_answer() {
+                                e.answers.text.join(" | ")
+                            } else {
+                                "(unanswerable)".to_string()
+                            };
+                            view! {
+                                <tr data-testid="dataset-row" class:selected=move || ctx.selected.get() == Some(i)
+                                    on:click=move |_| ctx.selected.set(Some(i))>
+                                    <td>{i + 1}</td>
+                                    <td>{e.title.clone()}</td>
+                                    <td>{e.question.clone()}</td>
+                                    <td class:muted=!e.has_answer()>{answers}</td>
+                                </tr>
+                            }
+                        }).collect_view())
+                    }}
+                </tbody>
+            </table>
+            <ExampleDetail/>
+        </div>
+    }
+}
+
+/// The selected question: its context with every gold and plausible answer highlighted.
+#[component]
+fn ExampleDetail() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    move || {
+        let i = ctx.selected.get()?;
+        let d = ctx.data.with(|d| d.dataset.clone());
+        let e = d.examples.get(i)?.clone();
+        let segs = segments(&e.context, &answer_spans(&e));
+        let plausible = e.plausible_answers.text.join(" | ");
+        Some(view! {
+            <div class="detail" data-testid="example-detail">
+                <h3>{e.question.clone()}</h3>
+                <p class="muted">{format!("{} · {} · paragraph {}", e.id, e.title, e.paragraph + 1)}</p>
+                <Highlighted segments=segs test_id="example-context"/>
+                <p>
+                    <mark class="gold">"gold"</mark>" "{if e.has_answer() { e.answers.text.join(" | ") } else { "(none: unanswerable)".into() }}
+                    " "
+                    {(!plausible.is_empty()).then(|| view! { <mark class="plausible">"plausible"</mark>" "{plausible} })}
+                </p>
+                <button on:click=move |_| ctx.tab.set(super::Tab::Tokenization)>"see its tokenization windows"</button>
+            </div>
+        })
+    }
+}
