@@ -1,9 +1,10 @@
 //! Project tasks, in Rust so they run wherever cargo does (the convention burn uses).
 //!
 //! - `cargo xtask test`: install what the suites need (idempotent: the wasm32 target,
-//!   wasm-bindgen's test runner at the pinned version, the browser-test tools once the web
-//!   suite exists), build the `squadkit` binary, then run every suite: the workspace's native
-//!   tests, core's suites under wasm32, and the end-to-end suites.
+//!   wasm-bindgen's test runner at the pinned version, Trunk, Debian's chromium and
+//!   chromedriver, the browser suite's npm packages), build the `squadkit` binary, then run
+//!   every suite: the workspace's native tests, core's suites under wasm32, the web app's
+//!   component tests in Chrome, `trunk build --release` and the browser end-to-end suite.
 //! - `cargo xtask setup`: only the installs.
 //! - `cargo xtask bench evaluate`: the official script vs `squadkit evaluate`, side by side.
 
@@ -12,6 +13,12 @@ use std::process::{Command, ExitCode};
 
 /// Must equal the `wasm-bindgen` version pinned in core/Cargo.toml.
 const WASM_BINDGEN: &str = "0.2.130";
+
+/// Trunk's version (Trunk.toml's `[tools]` pins were checked with it); installed with
+/// `--debug`, which builds in ~5.5 min instead of ~13 on 2 cores.
+const TRUNK: &str = "0.21.14";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask/ is inside the repo").to_path_buf()
@@ -47,7 +54,40 @@ fn setup() -> Result<(), String> {
         // ../shared/notes/web.md.
         run(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", WASM_BINDGEN]))?;
     }
+    setup_web()
+}
+
+/// Trunk, Chromium + chromedriver (Debian), and tests/browser's packages (playwright-core,
+/// binaryen's wasm-opt): each only when missing or out of date.
+fn setup_web() -> Result<(), String> {
+    if !output("trunk", &["--version"]).unwrap_or_default().contains(TRUNK) {
+        run(Command::new(cargo()).args(["install", "trunk", "--version", TRUNK, "--locked", "--debug"]))?;
+    }
+    if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
+        let install = || run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]));
+        if install().is_err() {
+            run(Command::new("apt-get").arg("update"))?;
+            install()?;
+        }
+    }
+    let browser = root().join("tests/browser");
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let installed = mtime(&browser.join("node_modules/.package-lock.json"));
+    if installed.is_none() || installed < mtime(&browser.join("package-lock.json")) {
+        run(Command::new("npm").args(["ci", "--no-audit", "--no-fund", "--prefix", "tests/browser"]))?;
+    }
     Ok(())
+}
+
+/// The web app in a browser: component tests in Chrome, the release build, the E2E suite.
+fn web_tests() -> Result<(), String> {
+    run(Command::new(cargo()).args(["test", "-p", "squadkit-web", "--target", "wasm32-unknown-unknown"])
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("CHROMEDRIVER", CHROMEDRIVER))?;
+    // wasm-opt (binaryen 132) comes from tests/browser's node_modules.
+    let path = format!("{}:{}", root().join("tests/browser/node_modules/.bin").display(), std::env::var("PATH").unwrap_or_default());
+    run(Command::new("trunk").args(["build", "--release"]).env("PATH", path).env("TRUNK_SKIP_VERSION_CHECK", "true"))?;
+    run(Command::new("npm").args(["test", "--prefix", "tests/browser"]))
 }
 
 fn test(args: &[String]) -> Result<(), String> {
@@ -57,10 +97,12 @@ fn test(args: &[String]) -> Result<(), String> {
     }
     run(Command::new(cargo()).args(["build", "-p", "squadkit", "--bins"]))?;
     run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "squadkit-web"]))?;
+    run(Command::new(cargo()).args(["test", "-p", "squadkit-web"]))?;
     if skip_wasm {
-        eprintln!("xtask: SKIPPED the wasm32 suites (--skip-wasm)");
+        eprintln!("xtask: SKIPPED the wasm32 suites and the web app's browser suites (--skip-wasm)");
     } else {
         run(Command::new(cargo()).args(["test", "-p", "squadkit-core", "--target", "wasm32-unknown-unknown"]))?;
+        web_tests()?;
     }
     eprintln!("xtask: every suite passed");
     Ok(())
