@@ -7,3 +7,5 @@ pub mod error;
 pub mod features_file;
 pub mod fsio;
 pub mod logits;
+pub mod model;
+pub mod train;

@@ -1,0 +1,463 @@
+//! `RobertaForQuestionAnswering` in burn, as transformers defines it: the whole architecture
+//! in this one file, every parameter named as in the HF checkpoint (`roberta.embeddings.
+//! word_embeddings.weight`, `roberta.encoder.layer.3.attention.self.query.bias`, ...,
+//! `qa_outputs.weight`) so weight files map one to one (see [`RobertaForQuestionAnswering::
+//! visit_params`]).
+//!
+//! Generic over the burn backend. Under autodiff the attention is the plain
+//! matmul + softmax + dropout (burn's fused attention has no backward); for inference it is
+//! burn's fused `attention`. Dropout is active only on autodiff backends (training), as burn's
+//! `Dropout` decides; set the config's dropout probabilities to 0 to turn it off.
+//!
+//! Mixed precision: parameters are always stored in float32 (the master weights); with
+//! [`RobertaForQuestionAnswering::with_compute_dtype`] (bf16 on CUDA) every matmul runs in that
+//! dtype on casts of the weights and activations; everything else (residuals, LayerNorm, GELU,
+//! softmax, the loss) stays in float32, and so do the gradients of the weights.
+
+use burn::module::{Module, Param};
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::tensor::activation::{gelu, log_softmax, softmax};
+use burn::tensor::backend::Backend;
+use burn::tensor::module::attention;
+use burn::tensor::ops::AttentionModuleOptions;
+use burn::tensor::{Bool, FloatDType, Int, Tensor};
+use serde::{Deserialize, Serialize};
+
+/// The architecture name written into a saved model's `config.json`.
+pub const QA_ARCHITECTURE: &str = "RobertaForQuestionAnswering";
+
+/// The fields of an HF RoBERTa `config.json` that define the model. Unknown fields are kept
+/// in `extra` so a saved model's config says everything the loaded one said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RobertaConfig {
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    #[serde(default = "default_dropout")]
+    pub hidden_dropout_prob: f64,
+    #[serde(default = "default_dropout")]
+    pub attention_probs_dropout_prob: f64,
+    pub max_position_embeddings: usize,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_init_range")]
+    pub initializer_range: f64,
+    #[serde(default = "default_ln_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default = "default_pad")]
+    pub pad_token_id: usize,
+    #[serde(default)]
+    pub architectures: Option<Vec<String>>,
+    #[serde(default = "default_model_type")]
+    pub model_type: String,
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_dropout() -> f64 {
+    0.1
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_init_range() -> f64 {
+    0.02
+}
+fn default_ln_eps() -> f64 {
+    1e-12
+}
+fn default_pad() -> usize {
+    1
+}
+fn default_model_type() -> String {
+    "roberta".into()
+}
+
+impl RobertaConfig {
+    /// Parse and check a `config.json`; the error says what is wrong (the caller names the file).
+    pub fn from_json(bytes: &[u8]) -> Result<RobertaConfig, String> {
+        let c: RobertaConfig = serde_json::from_slice(bytes).map_err(|e| format!("not a valid RoBERTa config: {e}"))?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// The config as `config.json` text for a saved QA model.
+    pub fn to_qa_json(&self) -> String {
+        let mut c = self.clone();
+        c.architectures = Some(vec![QA_ARCHITECTURE.to_string()]);
+        serde_json::to_string_pretty(&c).expect("a config serializes") + "\n"
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.model_type != "roberta" {
+            return Err(format!("model_type is {:?}; only \"roberta\" is supported", self.model_type));
+        }
+        if self.hidden_act != "gelu" {
+            return Err(format!("hidden_act is {:?}; only \"gelu\" (exact erf form) is supported", self.hidden_act));
+        }
+        if let Some(p) = self.extra.get("position_embedding_type") {
+            if p != "absolute" {
+                return Err(format!("position_embedding_type is {p}; only \"absolute\" is supported"));
+            }
+        }
+        if self.hidden_size == 0 || self.num_attention_heads == 0 || self.hidden_size % self.num_attention_heads != 0 {
+            return Err(format!(
+                "hidden_size {} is not a multiple of num_attention_heads {}",
+                self.hidden_size, self.num_attention_heads
+            ));
+        }
+        if self.pad_token_id >= self.vocab_size || self.pad_token_id >= self.max_position_embeddings {
+            return Err(format!("pad_token_id {} is outside the vocabulary or the positions", self.pad_token_id));
+        }
+        if self.type_vocab_size == 0 {
+            return Err("type_vocab_size is 0".into());
+        }
+        Ok(())
+    }
+
+    /// The longest window the position embeddings allow (positions start after the pad index).
+    pub fn max_seq_len(&self) -> usize {
+        self.max_position_embeddings - self.pad_token_id - 1
+    }
+
+    /// A fresh model initialised as transformers' `_init_weights` does: normal(0,
+    /// initializer_range) weights, zero biases, LayerNorm ones/zeros, and zero rows at the
+    /// padding index of the word and position embeddings.
+    pub fn init<B: Backend>(&self, device: &B::Device) -> RobertaForQuestionAnswering<B> {
+        let h = self.hidden_size;
+        let normal = Initializer::Normal { mean: 0.0, std: self.initializer_range };
+        let linear = |i: usize, o: usize| {
+            let mut l = LinearConfig::new(i, o).with_initializer(normal.clone()).init(device);
+            l.bias = l.bias.map(|b| b.map(|t| t.zeros_like()));
+            l
+        };
+        let ln = || LayerNormConfig::new(h).with_epsilon(self.layer_norm_eps).init(device);
+        let embedding = |n: usize, pad: Option<usize>| {
+            let e: Embedding<B> = EmbeddingConfig::new(n, h).with_initializer(normal.clone()).init(device);
+            match pad {
+                Some(p) => Embedding {
+                    weight: e.weight.map(|w| w.slice_assign([p..p + 1, 0..h], Tensor::zeros([1, h], device))),
+                },
+                None => e,
+            }
+        };
+        let hidden_dropout = DropoutConfig::new(self.hidden_dropout_prob).init();
+        let layers = (0..self.num_hidden_layers)
+            .map(|_| RobertaLayer {
+                attention: RobertaAttention {
+                    query: linear(h, h),
+                    key: linear(h, h),
+                    value: linear(h, h),
+                    dropout: DropoutConfig::new(self.attention_probs_dropout_prob).init(),
+                    num_heads: self.num_attention_heads,
+                    output_dense: linear(h, h),
+                    output_layer_norm: ln(),
+                    output_dropout: hidden_dropout.clone(),
+                },
+                intermediate_dense: linear(h, self.intermediate_size),
+                output_dense: linear(self.intermediate_size, h),
+                output_layer_norm: ln(),
+                output_dropout: hidden_dropout.clone(),
+            })
+            .collect();
+        RobertaForQuestionAnswering {
+            embeddings: RobertaEmbeddings {
+                word_embeddings: embedding(self.vocab_size, Some(self.pad_token_id)),
+                position_embeddings: embedding(self.max_position_embeddings, Some(self.pad_token_id)),
+                token_type_embeddings: embedding(self.type_vocab_size, None),
+                layer_norm: ln(),
+                dropout: hidden_dropout,
+                pad_token_id: self.pad_token_id,
+            },
+            layers,
+            qa_outputs: linear(h, 2),
+            compute_dtype: None,
+        }
+    }
+}
+
+/// How a parameter is stored here relative to its HF tensor: burn's `Linear` keeps its
+/// weight as `[in, out]`, the transpose of PyTorch's `[out, in]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    Same,
+    Transposed,
+}
+
+/// Visits every parameter under its HF name (weight loading, saving, the optimizer, tests).
+pub trait ParamVisitor<B: Backend> {
+    fn visit<const D: usize>(&mut self, name: &str, param: &mut Param<Tensor<B, D>>, layout: Layout);
+}
+
+/// A batch of windows: token ids and the attention mask (1 = a real token, 0 = padding),
+/// both `[batch, seq]`.
+#[derive(Debug, Clone)]
+pub struct QaInput<B: Backend> {
+    pub input_ids: Tensor<B, 2, Int>,
+    pub attention_mask: Tensor<B, 2, Int>,
+}
+
+/// Start and end logits, each `[batch, seq]` (not masked, as in transformers).
+#[derive(Debug, Clone)]
+pub struct QaOutput<B: Backend> {
+    pub start_logits: Tensor<B, 2>,
+    pub end_logits: Tensor<B, 2>,
+}
+
+#[derive(Module, Debug)]
+pub struct RobertaForQuestionAnswering<B: Backend> {
+    /// `roberta.embeddings`
+    pub embeddings: RobertaEmbeddings<B>,
+    /// `roberta.encoder.layer.{i}`
+    pub layers: Vec<RobertaLayer<B>>,
+    /// `qa_outputs`: Linear(hidden, 2) → start, end.
+    pub qa_outputs: Linear<B>,
+    /// The dtype matmuls run in (None = the backend's float dtype, float32 here).
+    #[module(skip)]
+    compute_dtype: Option<FloatDType>,
+}
+
+#[derive(Module, Debug)]
+pub struct RobertaEmbeddings<B: Backend> {
+    pub word_embeddings: Embedding<B>,
+    pub position_embeddings: Embedding<B>,
+    pub token_type_embeddings: Embedding<B>,
+    /// `LayerNorm`
+    pub layer_norm: LayerNorm<B>,
+    pub dropout: Dropout,
+    pub pad_token_id: usize,
+}
+
+#[derive(Module, Debug)]
+pub struct RobertaLayer<B: Backend> {
+    /// `attention.self.{query,key,value}` and `attention.output.{dense,LayerNorm}`
+    pub attention: RobertaAttention<B>,
+    /// `intermediate.dense`
+    pub intermediate_dense: Linear<B>,
+    /// `output.dense`
+    pub output_dense: Linear<B>,
+    /// `output.LayerNorm`
+    pub output_layer_norm: LayerNorm<B>,
+    pub output_dropout: Dropout,
+}
+
+#[derive(Module, Debug)]
+pub struct RobertaAttention<B: Backend> {
+    pub query: Linear<B>,
+    pub key: Linear<B>,
+    pub value: Linear<B>,
+    /// Dropout on the attention probabilities.
+    pub dropout: Dropout,
+    pub num_heads: usize,
+    /// `attention.output.dense`
+    pub output_dense: Linear<B>,
+    /// `attention.output.LayerNorm`
+    pub output_layer_norm: LayerNorm<B>,
+    pub output_dropout: Dropout,
+}
+
+/// A large negative score for masked keys: exp() of it is 0 in float32 and bf16, and, unlike
+/// -inf, it cannot turn a row into NaN.
+const MASKED: f64 = -1e30;
+
+impl<B: Backend> RobertaForQuestionAnswering<B> {
+    /// Run matmuls in `dtype` (e.g. bf16) on casts of the float32 weights; `None` for float32.
+    pub fn with_compute_dtype(mut self, dtype: Option<FloatDType>) -> Self {
+        self.compute_dtype = dtype;
+        self
+    }
+
+    /// Set every dropout probability (hidden, attention); `(0.0, 0.0)` turns dropout off for
+    /// training-mode comparisons with a model in `eval()`.
+    pub fn with_dropout(mut self, hidden: f64, attention: f64) -> Self {
+        self.embeddings.dropout.prob = hidden;
+        for l in &mut self.layers {
+            l.attention.dropout.prob = attention;
+            l.attention.output_dropout.prob = hidden;
+            l.output_dropout.prob = hidden;
+        }
+        self
+    }
+
+    pub fn compute_dtype(&self) -> Option<FloatDType> {
+        self.compute_dtype
+    }
+
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Start and end logits for a batch of windows.
+    pub fn forward(&self, input: QaInput<B>) -> QaOutput<B> {
+        let cd = self.compute_dtype;
+        let [batch, seq] = input.input_ids.dims();
+        let keep = input.attention_mask.equal_elem(0); // true = masked key
+        let key_mask: Tensor<B, 4, Bool> = keep.reshape([batch, 1, 1, seq]);
+        let mut x = self.embeddings.forward(input.input_ids);
+        for layer in &self.layers {
+            x = layer.forward(x, key_mask.clone(), cd);
+        }
+        let logits = linear(&self.qa_outputs, x, cd);
+        let start_logits = logits.clone().narrow(2, 0, 1).squeeze_dim::<2>(2);
+        let end_logits = logits.narrow(2, 1, 1).squeeze_dim::<2>(2);
+        QaOutput { start_logits, end_logits }
+    }
+
+    /// Visit every parameter under its HF name (`roberta.…` and `qa_outputs.…`).
+    pub fn visit_params<V: ParamVisitor<B>>(&mut self, v: &mut V) {
+        self.embeddings.visit_params("roberta.embeddings", v);
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            layer.visit_params(&format!("roberta.encoder.layer.{i}"), v);
+        }
+        visit_linear(&mut self.qa_outputs, "qa_outputs", v);
+    }
+}
+
+/// The loss as transformers computes it: positions clamped to `[0, seq]`, cross-entropy of
+/// the start and of the end logits with `ignore_index = seq` (mean over the windows not
+/// ignored), and the mean of the two.
+pub fn qa_loss<B: Backend>(out: &QaOutput<B>, start_positions: Tensor<B, 1, Int>, end_positions: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+    let ce = |logits: Tensor<B, 2>, positions: Tensor<B, 1, Int>| {
+        let [batch, seq] = logits.dims();
+        let positions = positions.clamp(0, seq as i64);
+        let valid = positions.clone().lower_elem(seq as i64).float();
+        let index = positions.clamp(0, seq as i64 - 1).reshape([batch, 1]);
+        let nll = log_softmax(logits, 1).gather(1, index).reshape([batch]).neg();
+        (nll * valid.clone()).sum() / valid.sum()
+    };
+    (ce(out.start_logits.clone(), start_positions) + ce(out.end_logits.clone(), end_positions)) / 2.0
+}
+
+impl<B: Backend> RobertaEmbeddings<B> {
+    /// word + token type (all 0 for RoBERTa) + position, LayerNorm, dropout. Position ids
+    /// count the real tokens from `pad + 1`; padding gets position `pad`. As with PyTorch's
+    /// `padding_idx`, the padding rows of the word and position tables get no gradient.
+    fn forward(&self, input_ids: Tensor<B, 2, Int>) -> Tensor<B, 3> {
+        let [batch, seq] = input_ids.dims();
+        let pad = self.pad_token_id as i64;
+        let is_pad = input_ids.clone().equal_elem(pad);
+        let not_pad = is_pad.clone().bool_not().int();
+        let position_ids = not_pad.clone().cumsum(1) * not_pad + pad;
+        let hidden = self.word_embeddings.weight.dims()[1];
+        let without_pad_grad = |e: Tensor<B, 3>| {
+            let pad3 = is_pad.clone().reshape([batch, seq, 1]).expand([batch, seq, hidden]);
+            e.clone().mask_where(pad3, e.detach())
+        };
+        let words = without_pad_grad(self.word_embeddings.forward(input_ids));
+        let positions = without_pad_grad(self.position_embeddings.forward(position_ids));
+        let token_type = self.token_type_embeddings.weight.val().narrow(0, 0, 1).reshape([1, 1, hidden]);
+        let x = words + token_type + positions;
+        self.dropout.forward(self.layer_norm.forward(x))
+    }
+
+    fn visit_params<V: ParamVisitor<B>>(&mut self, prefix: &str, v: &mut V) {
+        v.visit(&format!("{prefix}.word_embeddings.weight"), &mut self.word_embeddings.weight, Layout::Same);
+        v.visit(&format!("{prefix}.position_embeddings.weight"), &mut self.position_embeddings.weight, Layout::Same);
+        v.visit(&format!("{prefix}.token_type_embeddings.weight"), &mut self.token_type_embeddings.weight, Layout::Same);
+        visit_layer_norm(&mut self.layer_norm, &format!("{prefix}.LayerNorm"), v);
+    }
+}
+
+impl<B: Backend> RobertaLayer<B> {
+    /// Self-attention block, then GELU feed-forward with a residual and post-LayerNorm.
+    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>) -> Tensor<B, 3> {
+        let attn = self.attention.forward(x, key_mask, cd);
+        let inner = gelu(linear(&self.intermediate_dense, attn.clone(), cd));
+        let out = self.output_dropout.forward(linear(&self.output_dense, inner, cd));
+        self.output_layer_norm.forward(out + attn)
+    }
+
+    fn visit_params<V: ParamVisitor<B>>(&mut self, prefix: &str, v: &mut V) {
+        self.attention.visit_params(&format!("{prefix}.attention"), v);
+        visit_linear(&mut self.intermediate_dense, &format!("{prefix}.intermediate.dense"), v);
+        visit_linear(&mut self.output_dense, &format!("{prefix}.output.dense"), v);
+        visit_layer_norm(&mut self.output_layer_norm, &format!("{prefix}.output.LayerNorm"), v);
+    }
+}
+
+impl<B: Backend> RobertaAttention<B> {
+    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>) -> Tensor<B, 3> {
+        let [batch, seq, hidden] = x.dims();
+        let heads = self.num_heads;
+        let head_dim = hidden / heads;
+        let split = |t: Tensor<B, 3>| t.reshape([batch, seq, heads, head_dim]).swap_dims(1, 2);
+        let q = to_compute(split(linear(&self.query, x.clone(), cd)), cd);
+        let k = to_compute(split(linear(&self.key, x.clone(), cd)), cd);
+        let v = to_compute(split(linear(&self.value, x.clone(), cd)), cd);
+        let scale = 1.0 / (head_dim as f64).sqrt();
+        let context = if B::ad_enabled(&x.device()) {
+            // Training: plain attention, so it has a backward and attention dropout.
+            let scores = to_f32(q.matmul(k.transpose()) * scale, cd);
+            let scores = scores.mask_fill(key_mask.expand([batch, heads, seq, seq]), MASKED);
+            let probs = self.dropout.forward(softmax(scores, 3));
+            to_f32(to_compute(probs, cd).matmul(v), cd)
+        } else {
+            let options = AttentionModuleOptions { scale: Some(scale), softcap: None, is_causal: false };
+            to_f32(attention(q, k, v, Some(key_mask.expand([batch, heads, seq, seq])), None, options), cd)
+        };
+        let context = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
+        let out = self.output_dropout.forward(linear(&self.output_dense, context, cd));
+        self.output_layer_norm.forward(out + x)
+    }
+
+    fn visit_params<V: ParamVisitor<B>>(&mut self, prefix: &str, v: &mut V) {
+        visit_linear(&mut self.query, &format!("{prefix}.self.query"), v);
+        visit_linear(&mut self.key, &format!("{prefix}.self.key"), v);
+        visit_linear(&mut self.value, &format!("{prefix}.self.value"), v);
+        visit_linear(&mut self.output_dense, &format!("{prefix}.output.dense"), v);
+        visit_layer_norm(&mut self.output_layer_norm, &format!("{prefix}.output.LayerNorm"), v);
+    }
+}
+
+/// A Linear layer; with a compute dtype the matmul runs in it on casts of the float32
+/// weights and the result comes back as float32.
+fn linear<B: Backend>(l: &Linear<B>, x: Tensor<B, 3>, cd: Option<FloatDType>) -> Tensor<B, 3> {
+    match cd {
+        None => l.forward(x),
+        Some(dt) => {
+            let w = l.weight.val().cast(dt);
+            let y = x.cast(dt).matmul(w.unsqueeze::<3>()).cast(FloatDType::F32);
+            match &l.bias {
+                Some(b) => y + b.val().unsqueeze::<3>(),
+                None => y,
+            }
+        }
+    }
+}
+
+/// Cast to the compute dtype for a matmul (nothing to do without one).
+fn to_compute<B: Backend, const D: usize>(x: Tensor<B, D>, cd: Option<FloatDType>) -> Tensor<B, D> {
+    match cd {
+        Some(dt) => x.cast(dt),
+        None => x,
+    }
+}
+
+/// Cast a result of a lower-precision matmul back to float32 (nothing to do without one).
+fn to_f32<B: Backend, const D: usize>(x: Tensor<B, D>, cd: Option<FloatDType>) -> Tensor<B, D> {
+    match cd {
+        Some(_) => x.cast(FloatDType::F32),
+        None => x,
+    }
+}
+
+fn visit_linear<B: Backend, V: ParamVisitor<B>>(l: &mut Linear<B>, prefix: &str, v: &mut V) {
+    v.visit(&format!("{prefix}.weight"), &mut l.weight, Layout::Transposed);
+    if let Some(b) = l.bias.as_mut() {
+        v.visit(&format!("{prefix}.bias"), b, Layout::Same);
+    }
+}
+
+fn visit_layer_norm<B: Backend, V: ParamVisitor<B>>(ln: &mut LayerNorm<B>, prefix: &str, v: &mut V) {
+    v.visit(&format!("{prefix}.weight"), &mut ln.gamma, Layout::Same);
+    if let Some(b) = ln.beta.as_mut() {
+        v.visit(&format!("{prefix}.bias"), b, Layout::Same);
+    }
+}

@@ -1,0 +1,347 @@
+//! HF model directories in and out: `config.json` + `model.safetensors` (or
+//! `pytorch_model.bin`) to a [`RobertaForQuestionAnswering`], and back to a directory that
+//! transformers' `AutoModelForQuestionAnswering.from_pretrained` loads as is.
+//!
+//! A base checkpoint (`RobertaForMaskedLM`, `RobertaModel`) loads too: its LM head and pooler
+//! are reported as unused and the QA head is new, initialised as transformers does (normal(0,
+//! initializer_range) weights, zero bias). Any other missing key, and any shape mismatch, is an
+//! error naming the key.
+
+use super::roberta::{Layout, ParamVisitor, RobertaConfig, RobertaForQuestionAnswering};
+use crate::error::{CliError, Result};
+use crate::fsio;
+use burn::module::Param;
+use burn::tensor::backend::Backend;
+use burn::tensor::{Tensor, TensorData};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The tokenizer files copied into a saved model directory when the source has them.
+pub const TOKENIZER_FILES: &[&str] =
+    &["tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json"];
+
+/// A float32 tensor on the host in HF layout (row-major, PyTorch's shape).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HostTensor {
+    pub shape: Vec<usize>,
+    pub data: Vec<f32>,
+}
+
+/// What loading found: keys the model did not use, and keys it needed but the file lacked
+/// (only the QA head may be missing: it is then freshly initialised).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadReport {
+    pub weights_file: PathBuf,
+    pub loaded: usize,
+    pub missing: Vec<String>,
+    pub unused: Vec<String>,
+}
+
+impl LoadReport {
+    /// True when the QA head was not in the checkpoint (a base model such as roberta-base).
+    pub fn fresh_qa_head(&self) -> bool {
+        self.missing.iter().any(|k| k.starts_with("qa_outputs."))
+    }
+}
+
+/// Read `DIR/config.json`; the error names the file.
+pub fn read_config(dir: &Path) -> Result<RobertaConfig> {
+    let path = dir.join("config.json");
+    let bytes = fsio::read(&path)?;
+    RobertaConfig::from_json(&bytes).map_err(|m| CliError::input(&path, m))
+}
+
+/// Load an HF model directory onto `device`.
+pub fn load_model_dir<B: Backend>(
+    dir: &Path,
+    device: &B::Device,
+) -> Result<(RobertaConfig, RobertaForQuestionAnswering<B>, LoadReport)> {
+    let config = read_config(dir)?;
+    let (weights_file, tensors) = read_weights(dir)?;
+    let (model, report) = model_from_tensors(&config, tensors, device)
+        .map_err(|m| CliError::input(&weights_file, m))?;
+    Ok((config, model, LoadReport { weights_file, ..report }))
+}
+
+/// The checkpoint's tensors, from `model.safetensors` or else `pytorch_model.bin`.
+pub fn read_weights(dir: &Path) -> Result<(PathBuf, BTreeMap<String, HostTensor>)> {
+    let st = dir.join("model.safetensors");
+    if st.exists() {
+        let bytes = fsio::read(&st)?;
+        let tensors = parse_safetensors(&bytes).map_err(|m| CliError::input(&st, m))?;
+        return Ok((st, tensors));
+    }
+    let bin = dir.join("pytorch_model.bin");
+    if bin.exists() {
+        let tensors = read_pytorch_bin(&bin).map_err(|m| CliError::input(&bin, m))?;
+        return Ok((bin, tensors));
+    }
+    let hint = if dir.join("model.safetensors.index.json").exists() {
+        " (sharded checkpoints are not supported: save it as one file)"
+    } else {
+        ""
+    };
+    Err(CliError::input(dir, format!("no model.safetensors or pytorch_model.bin in this directory{hint}")))
+}
+
+/// Every tensor of a safetensors file as float32 (F32, F16, BF16 and F64 are accepted).
+pub fn parse_safetensors(bytes: &[u8]) -> std::result::Result<BTreeMap<String, HostTensor>, String> {
+    use safetensors::Dtype;
+    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("not a valid safetensors file: {e}"))?;
+    let mut out = BTreeMap::new();
+    for (name, view) in st.tensors() {
+        let raw = view.data();
+        let data: Vec<f32> = match view.dtype() {
+            Dtype::F32 => raw.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+            Dtype::F16 => raw.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::BF16 => raw.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+            Dtype::F64 => raw.chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap()) as f32).collect(),
+            // Integer buffers (e.g. an old `position_ids`) are not parameters: kept only as unused keys.
+            _ => Vec::new(),
+        };
+        out.insert(normalize_key(&name), HostTensor { shape: view.shape().to_vec(), data });
+    }
+    Ok(out)
+}
+
+/// Every float tensor of a PyTorch `pytorch_model.bin` (zip or legacy pickle format).
+fn read_pytorch_bin(path: &Path) -> std::result::Result<BTreeMap<String, HostTensor>, String> {
+    let reader = burn_store::pytorch::PytorchReader::new(path).map_err(|e| format!("not a readable PyTorch checkpoint: {e}"))?;
+    let mut out = BTreeMap::new();
+    for (name, snap) in reader.into_tensors() {
+        let data = snap.to_data().map_err(|e| format!("tensor {name}: {e:?}"))?;
+        let shape = data.shape.to_vec();
+        let data = if data.dtype.is_float() {
+            data.convert::<f32>().to_vec::<f32>().map_err(|e| format!("tensor {name}: {e:?}"))?
+        } else {
+            Vec::new()
+        };
+        out.insert(normalize_key(&name), HostTensor { shape, data });
+    }
+    Ok(out)
+}
+
+/// Checkpoint keys as `RobertaForQuestionAnswering` names them: a bare `RobertaModel`'s keys
+/// get the `roberta.` prefix, and old LayerNorm names (`gamma`, `beta`) become `weight`, `bias`
+/// (as transformers renames them on load).
+fn normalize_key(key: &str) -> String {
+    let mut k = key.to_string();
+    if ["embeddings.", "encoder.", "pooler."].iter().any(|p| k.starts_with(p)) {
+        k = format!("roberta.{k}");
+    }
+    if k.contains("LayerNorm.") {
+        if let Some(s) = k.strip_suffix(".gamma") {
+            k = format!("{s}.weight");
+        } else if let Some(s) = k.strip_suffix(".beta") {
+            k = format!("{s}.bias");
+        }
+    }
+    k
+}
+
+/// Build the model from HF tensors. The error says which key is wrong and how.
+pub fn model_from_tensors<B: Backend>(
+    config: &RobertaConfig,
+    mut tensors: BTreeMap<String, HostTensor>,
+    device: &B::Device,
+) -> std::result::Result<(RobertaForQuestionAnswering<B>, LoadReport), String> {
+    struct Loader<'a, B: Backend> {
+        tensors: &'a mut BTreeMap<String, HostTensor>,
+        device: &'a B::Device,
+        loaded: usize,
+        missing: Vec<String>,
+        error: Option<String>,
+    }
+    impl<B: Backend> ParamVisitor<B> for Loader<'_, B> {
+        fn visit<const D: usize>(&mut self, name: &str, param: &mut Param<Tensor<B, D>>, layout: Layout) {
+            if self.error.is_some() {
+                return;
+            }
+            let Some(t) = self.tensors.remove(name) else {
+                self.missing.push(name.to_string());
+                return;
+            };
+            let ours = param.shape().to_vec();
+            let expected = hf_shape(&ours, layout);
+            if t.shape != expected {
+                self.error = Some(format!("{name}: shape {:?} in the checkpoint, the config needs {:?}", t.shape, expected));
+                return;
+            }
+            if t.data.len() != expected.iter().product::<usize>() {
+                self.error = Some(format!("{name}: not a float tensor"));
+                return;
+            }
+            let data = match layout {
+                Layout::Same => t.data,
+                Layout::Transposed => transpose(&t.data, expected[0], expected[1]),
+            };
+            let tensor = Tensor::<B, D>::from_data(TensorData::new(data, ours), self.device);
+            *param = Param::initialized(param.id, tensor.require_grad());
+            self.loaded += 1;
+        }
+    }
+    let mut model = config.init::<B>(device);
+    let mut loader = Loader::<B> { tensors: &mut tensors, device, loaded: 0, missing: Vec::new(), error: None };
+    model.visit_params(&mut loader);
+    if let Some(e) = loader.error {
+        return Err(e);
+    }
+    let (loaded, missing) = (loader.loaded, loader.missing);
+    let not_head: Vec<&String> = missing.iter().filter(|k| !k.starts_with("qa_outputs.")).collect();
+    if !not_head.is_empty() {
+        let shown: Vec<&str> = not_head.iter().take(5).map(|s| s.as_str()).collect();
+        return Err(format!(
+            "{} parameter(s) missing from the checkpoint (not a RoBERTa checkpoint for this config?): {}{}",
+            not_head.len(),
+            shown.join(", "),
+            if not_head.len() > 5 { ", ..." } else { "" }
+        ));
+    }
+    let unused = tensors.into_keys().collect();
+    Ok((model, LoadReport { weights_file: PathBuf::new(), loaded, missing, unused }))
+}
+
+/// Every parameter as an HF tensor (float32, PyTorch layout), keyed by its HF name, in the
+/// model's order.
+pub fn model_to_tensors<B: Backend>(model: &RobertaForQuestionAnswering<B>) -> Vec<(String, HostTensor)> {
+    struct Collector(Vec<(String, HostTensor)>);
+    impl<B: Backend> ParamVisitor<B> for Collector {
+        fn visit<const D: usize>(&mut self, name: &str, param: &mut Param<Tensor<B, D>>, layout: Layout) {
+            self.0.push((name.to_string(), to_host(param.val(), layout)));
+        }
+    }
+    let mut c = Collector(Vec::new());
+    model.clone().visit_params(&mut c);
+    c.0
+}
+
+/// A tensor (a parameter or its gradient) as float32 in PyTorch layout.
+pub fn to_host<B: Backend, const D: usize>(t: Tensor<B, D>, layout: Layout) -> HostTensor {
+    let ours = t.dims().to_vec();
+    let data = t.into_data().convert::<f32>().to_vec::<f32>().expect("float data");
+    match layout {
+        Layout::Same => HostTensor { shape: ours, data },
+        Layout::Transposed => {
+            HostTensor { shape: hf_shape(&ours, layout), data: transpose(&data, ours[0], ours[1]) }
+        }
+    }
+}
+
+/// `tensors` as a safetensors file (float32, metadata `format: pt` as transformers expects).
+pub fn serialize_safetensors(tensors: &[(String, HostTensor)]) -> Vec<u8> {
+    let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
+        .iter()
+        .map(|(n, t)| (n.clone(), t.shape.clone(), t.data.iter().flat_map(|v| v.to_le_bytes()).collect()))
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView<'_>)> = bytes
+        .iter()
+        .map(|(n, s, b)| {
+            (n.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, s.clone(), b).expect("sizes agree"))
+        })
+        .collect();
+    let metadata = Some(std::collections::HashMap::from([("format".to_string(), "pt".to_string())]));
+    safetensors::serialize(views, metadata).expect("safetensors serializes")
+}
+
+/// Save as an HF directory: `config.json` (QA architecture), `model.safetensors`, and the
+/// tokenizer files found in `tokenizer_from`. The directory is written beside `out` and
+/// renamed into place: an interrupted save leaves any previous model there whole.
+pub fn save_model_dir<B: Backend>(
+    model: &RobertaForQuestionAnswering<B>,
+    config: &RobertaConfig,
+    tokenizer_from: Option<&Path>,
+    out: &Path,
+) -> Result<()> {
+    let out_err = |source| CliError::Output { path: out.to_path_buf(), source };
+    if out.exists() && !(out.is_dir() && (out.join("config.json").exists() || is_empty_dir(out))) {
+        return Err(CliError::input(out, "exists and is not a model directory: not overwriting it"));
+    }
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(out_err)?;
+    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("model");
+    let tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempdir_in(&parent).map_err(out_err)?;
+    fsio::write_atomic(&tmp.path().join("config.json"), config.to_qa_json().as_bytes())?;
+    fsio::write_atomic(&tmp.path().join("model.safetensors"), &serialize_safetensors(&model_to_tensors(model)))?;
+    if let Some(src) = tokenizer_from {
+        for f in TOKENIZER_FILES {
+            let p = src.join(f);
+            if p.exists() {
+                fsio::write_atomic(&tmp.path().join(f), &fsio::read(&p)?)?;
+            }
+        }
+    }
+    let tmp = tmp.keep();
+    if out.exists() {
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        std::fs::rename(out, &old).map_err(out_err)?;
+        std::fs::rename(&tmp, out).map_err(out_err)?;
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
+        std::fs::rename(&tmp, out).map_err(out_err)?;
+    }
+    Ok(())
+}
+
+/// The names of the parameters that get weight decay in the HF Trainer: all but biases and
+/// LayerNorm weights.
+pub fn decays(name: &str) -> bool {
+    !(name.ends_with(".bias") || name.contains("LayerNorm."))
+}
+
+/// The set of HF parameter names of a model.
+pub fn param_names<B: Backend>(model: &RobertaForQuestionAnswering<B>) -> BTreeSet<String> {
+    model_to_tensors(model).into_iter().map(|(n, _)| n).collect()
+}
+
+fn is_empty_dir(p: &Path) -> bool {
+    std::fs::read_dir(p).map(|mut d| d.next().is_none()).unwrap_or(false)
+}
+
+fn hf_shape(ours: &[usize], layout: Layout) -> Vec<usize> {
+    match layout {
+        Layout::Same => ours.to_vec(),
+        Layout::Transposed => vec![ours[1], ours[0]],
+    }
+}
+
+/// Row-major `[rows, cols]` → `[cols, rows]`.
+fn transpose(data: &[f32], rows: usize, cols: usize) -> Vec<f32> {
+    let mut out = vec![0.0; data.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = data[r * cols + c];
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_of_bare_and_old_checkpoints_are_normalized() {
+        assert_eq!(normalize_key("embeddings.LayerNorm.gamma"), "roberta.embeddings.LayerNorm.weight");
+        assert_eq!(normalize_key("roberta.encoder.layer.0.output.LayerNorm.beta"), "roberta.encoder.layer.0.output.LayerNorm.bias");
+        assert_eq!(normalize_key("lm_head.dense.weight"), "lm_head.dense.weight");
+        assert_eq!(normalize_key("qa_outputs.bias"), "qa_outputs.bias");
+    }
+
+    #[test]
+    fn transpose_swaps_rows_and_columns() {
+        assert_eq!(transpose(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0], 2, 3), vec![1.0, 4.0, 2.0, 5.0, 3.0, 6.0]);
+    }
+
+    #[test]
+    fn weight_decay_skips_biases_and_layer_norms() {
+        assert!(decays("roberta.encoder.layer.0.attention.self.query.weight"));
+        assert!(decays("roberta.embeddings.word_embeddings.weight"));
+        assert!(!decays("roberta.encoder.layer.0.attention.self.query.bias"));
+        assert!(!decays("roberta.embeddings.LayerNorm.weight"));
+        assert!(!decays("roberta.encoder.layer.1.output.LayerNorm.bias"));
+        assert!(!decays("qa_outputs.bias"));
+    }
+}

@@ -1,0 +1,3 @@
+//! Training: the optimizer and learning-rate schedule as the HF Trainer has them ([`optim`]).
+
+pub mod optim;
