@@ -3,7 +3,8 @@
 //! DATA may be the official SQuAD JSON (v1.1/v2.0), JSON lines in the flat HF layout (`id,
 //! title, context, question, answers {text[], answer_start[]}`), the HF hub's parquet files, or
 //! a `datasets` `save_to_disk` directory (Arrow IPC files + `dataset_info.json` + `state.json`).
-//! The format is recognised from the content, not the name.
+//! The format is recognised from the content, not the name. Arrow and parquet are read by
+//! [`crate::arrow_data`] (native only: core stays light for wasm).
 
 use crate::error::{CliError, Result};
 use crate::fsio;
@@ -67,14 +68,17 @@ fn check_answers(path: &Path, d: &Dataset) -> Result<()> {
 
 /// Load DATA in any supported format.
 pub fn load_dataset(path: &Path) -> Result<Dataset> {
-    if path.is_dir() {
-        return Err(CliError::input(path, "`datasets` save_to_disk directories are not supported yet (use JSON or JSON lines)"));
-    }
-    let bytes = fsio::read(path)?;
-    let dataset = if bytes.starts_with(b"PAR1") {
-        return Err(CliError::input(path, "parquet files are not supported yet (use JSON or JSON lines)"));
+    let dataset = if path.is_dir() {
+        crate::arrow_data::load_save_to_disk(path)?
     } else {
-        load_json_or_jsonl(path, &bytes)?
+        let bytes = fsio::read(path)?;
+        if bytes.starts_with(b"PAR1") {
+            crate::arrow_data::load_parquet(path)?
+        } else if bytes.starts_with(b"ARROW1") || bytes.starts_with(&[0xff, 0xff, 0xff, 0xff]) {
+            crate::arrow_data::load_arrow_file(path)?
+        } else {
+            load_json_or_jsonl(path, &bytes)?
+        }
     };
     check_answers(path, &dataset)?;
     if dataset.is_empty() {

@@ -9,7 +9,7 @@ use squadkit_core::json::py_json_str;
 use squadkit_core::preprocess::{preprocess, PreprocessConfig, Split, StartLabel};
 use squadkit_core::Dataset;
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
@@ -56,6 +56,20 @@ pub struct PrepareArgs {
     /// Also write the windows as JSON lines.
     #[arg(long, value_name = "OUT.jsonl")]
     pub jsonl: Option<PathBuf>,
+    /// A model's config.json (or its directory): refuse a tokenizer with ids beyond its vocab_size.
+    #[arg(long, value_name = "CONFIG")]
+    pub model_config: Option<PathBuf>,
+}
+
+/// The `vocab_size` of a HF model config (a config.json or the directory holding it).
+pub fn model_vocab_size(path: &Path) -> Result<usize> {
+    let file = if path.is_dir() { path.join("config.json") } else { path.to_path_buf() };
+    let v: serde_json::Value = serde_json::from_slice(&fsio::read(&file)?)
+        .map_err(|e| CliError::input(&file, format!("not a model config (JSON): {e}")))?;
+    v["vocab_size"]
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| CliError::input(&file, "no integer `vocab_size`: not a model config.json"))
 }
 
 pub fn run(args: &PrepareArgs) -> Result<()> {
@@ -78,6 +92,19 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         SplitArg::Validation => Split::Validation,
     };
     let tokenizer = load_tokenizer(&args.tokenizer)?;
+    if let Some(config) = &args.model_config {
+        let n = model_vocab_size(config)?;
+        if tokenizer.vocab_size() > n {
+            return Err(CliError::input(
+                &args.tokenizer,
+                format!(
+                    "this tokenizer has {} tokens but the model ({}) has a vocabulary of {n}: wrong tokenizer for this model",
+                    tokenizer.vocab_size(),
+                    config.display()
+                ),
+            ));
+        }
+    }
     let dataset = load_dataset(&args.data)?;
     let features = preprocess(&tokenizer, &dataset, &config).map_err(|e| CliError::input(&args.data, e.to_string()))?;
     let r = &features.report;
