@@ -308,6 +308,25 @@ test('training run metrics log', async () => {
   assert.deepEqual(alts, ['loss', 'learning_rate', 'grad_norm', 'epoch', 'eval_exact', 'eval_f1']);
   assert.match(await text(page, 'metrics-summary'), /42 records, 6 series against step/);
   await shot(page, '08-training');
+  // The same log dropped on the page is recognised as a metrics log.
+  const dt = await page.evaluateHandle((t) => { const d = new DataTransfer(); d.items.add(new File([t], 'dropped.jsonl')); return d; }, lines.slice(0, 5).join('\n'));
+  await page.dispatchEvent('.app', 'drop', { dataTransfer: dt });
+  await page.waitForFunction(() => /^dropped\.jsonl: 5 records/.test(document.querySelector('[data-testid="metrics-summary"]').textContent));
+  assert.deepEqual(late, []);
+  await close();
+});
+
+test('a flat JSON-lines dataset opens', async () => {
+  const { page, late, close } = await openApp();
+  const demo = JSON.parse(fs.readFileSync(path.join(tiny, 'dev.json')));
+  const lines = demo.data.flatMap((a) => a.paragraphs.flatMap((p) => p.qas.map((q) => JSON.stringify({
+    id: q.id, title: a.title, context: p.context, question: q.question,
+    answers: { text: q.answers.map((x) => x.text), answer_start: q.answers.map((x) => x.answer_start) } }))));
+  await page.locator(tid('dataset-file')).setInputFiles({ name: 'flat.jsonl', mimeType: 'text/plain', buffer: Buffer.from(lines.join('\n') + '\n') });
+  await page.waitForFunction(() => /^flat\.jsonl /.test(document.querySelector('[data-testid="loaded-names"]').textContent));
+  assert.equal(await text(page, 'stat-questions'), String(lines.length));
+  assert.equal(await text(page, 'stat-articles'), String(demo.data.length));
+  assert.equal(await text(page, 'error-message'), '');
   assert.deepEqual(late, []);
   await close();
 });

@@ -383,6 +383,21 @@ mod tests {
     }
 
     #[test]
+    fn the_evaluation_is_computed_once_per_threshold() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let ctx = Ctx::new();
+            let a = ctx.eval_a.get_untracked().unwrap().unwrap();
+            // Reading again (as a filter or sort of the table does) reuses the same value.
+            let b = ctx.eval_a.get_untracked().unwrap().unwrap();
+            assert!(a == b, "the same Arc: not scored again");
+            ctx.threshold.set(0.5);
+            let c = ctx.eval_a.get_untracked().unwrap().unwrap();
+            assert!(a != c, "a new threshold is a new evaluation");
+        });
+    }
+
+    #[test]
     fn dropped_files_are_routed_by_content() {
         let owner = Owner::new();
         owner.with(|| {
