@@ -26,7 +26,6 @@
 use crate::json::PyValue;
 use crate::preprocess::{Features, Window};
 use crate::squad::Dataset;
-use crate::text::char_slice;
 use std::cmp::Ordering;
 
 /// utils_qa's arguments.
@@ -144,6 +143,31 @@ pub fn decode(dataset: &Dataset, features: &Features, logits: Logits, opts: &Dec
 struct Scratch {
     index: Vec<usize>,
     prelim: Vec<Candidate>,
+    /// Byte index of every code point of the current context (built on first use).
+    char_bytes: (usize, Vec<u32>),
+}
+
+/// Python's `context[start:end]` in code points, with a code point → byte table per context
+/// (identified by its address: the examples of a paragraph share one `Arc<str>`).
+fn char_slice_fast<'c>(context: &'c str, table: &mut (usize, Vec<u32>), (start, end): (u32, u32)) -> &'c str {
+    if context.is_ascii() {
+        let n = context.len();
+        let (s, e) = ((start as usize).min(n), (end as usize).min(n));
+        return if e <= s { "" } else { &context[s..e] };
+    }
+    let key = context.as_ptr() as usize ^ context.len().rotate_left(48);
+    if table.0 != key || table.1.is_empty() {
+        table.0 = key;
+        table.1.clear();
+        table.1.extend(context.char_indices().map(|(b, _)| b as u32));
+        table.1.push(context.len() as u32);
+    }
+    let n = table.1.len() - 1;
+    let (s, e) = ((start as usize).min(n), (end as usize).min(n));
+    if e <= s {
+        return "";
+    }
+    &context[table.1[s] as usize..table.1[e] as usize]
 }
 
 /// utils_qa's loop body for one example; `windows` yields each window with its logits rows
@@ -184,8 +208,19 @@ fn decode_example<'a>(
     if let Some(null) = min_null {
         scratch.prelim.push(null);
         // `sorted(..., reverse=True)` is stable: equal scores keep their order.
-        scratch.prelim.sort_by(|a, b| py_cmp(b.score, a.score));
-        kept.extend(scratch.prelim.iter().take(opts.n_best));
+        // `sorted(..., reverse=True)[:n_best]` without sorting everything: select the first
+        // n_best by (score descending, position ascending), a total order equal to the stable
+        // sort's, then sort those.
+        let prelim = &scratch.prelim;
+        let order = |&a: &usize, &b: &usize| py_cmp(prelim[b].score, prelim[a].score).then(a.cmp(&b));
+        scratch.index.clear();
+        scratch.index.extend(0..prelim.len());
+        if opts.n_best < scratch.index.len() {
+            scratch.index.select_nth_unstable_by(opts.n_best - 1, order);
+            scratch.index.truncate(opts.n_best);
+        }
+        scratch.index.sort_unstable_by(order);
+        kept.extend(scratch.index.iter().map(|&i| prelim[i]));
         if !kept.iter().any(|c| c.offsets == (0, 0)) {
             kept.push(null);
         }
@@ -193,7 +228,7 @@ fn decode_example<'a>(
     let mut nbest: Vec<NbestEntry> = kept
         .iter()
         .map(|c| NbestEntry {
-            text: char_slice(context, c.offsets.0 as usize, c.offsets.1 as usize).to_string(),
+            text: char_slice_fast(context, &mut scratch.char_bytes, c.offsets).to_string(),
             start_logit: c.start_logit,
             end_logit: c.end_logit,
             probability: 0.0,
@@ -458,6 +493,19 @@ mod tests {
             .filter(|x| numpy_exp_f32(*x) != x.exp())
             .count();
         assert!(not_libm > 100, "numpy's kernel is not libm's expf ({not_libm} differ)");
+    }
+
+    #[test]
+    fn context_slices_are_python_slices() {
+        let mut table = (0, Vec::new());
+        for ctx in ["The cat", "é 😀 b", "東京は日本"] {
+            for s in 0..9u32 {
+                for e in 0..9u32 {
+                    let want = crate::text::char_slice(ctx, s as usize, e as usize);
+                    assert_eq!(char_slice_fast(ctx, &mut table, (s, e)), want, "{ctx:?}[{s}:{e}]");
+                }
+            }
+        }
     }
 
     #[test]
