@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Make the demo dataset: a templated SQuAD v2.0 task about generated people.
 
-Each paragraph describes one generated person with three of five facts (birthplace, birth
-year, profession, favourite colour, pet), in shuffled order and varied sentence templates,
+Each paragraph describes one generated person with three of five facts (birthplace,
+instrument, profession, favourite colour, pet), in shuffled order and varied sentence templates,
 plus a filler sentence. Every paragraph gets one question per fact kind: the facts the
 paragraph states are answerable (the answer is a span of the paragraph), the two it leaves
 out are unanswerable (SQuAD 2.0 `is_impossible`), so about 40% of the questions have no
 answer and the always-no-answer baseline scores about 40 F1.
 
-Names and towns are made of random syllables, so the held-out split's entities never occur
-in training: a model must read the paragraph, not memorise facts. Only the standard library;
+Names and towns are made of random syllables (towns end in -ford, -burg, -ton, ...), so the
+held-out split's entities never occur in training: a model must read the paragraph, not
+memorise facts. Only the standard library;
 seeded, so the committed files are reproducible byte for byte.
 
 Outputs (committed, compact JSON):
@@ -25,6 +26,9 @@ import random
 
 SYLLABLES = ["ka", "lo", "mi", "ren", "to", "va", "shi", "dor", "el", "bra", "nu", "ti",
              "sel", "mar", "qui", "zo", "fen", "ar", "ul", "pe", "gra", "vin", "o", "sta"]
+INSTRUMENTS = ["violin", "harp", "flute", "cello", "lute", "oboe", "trumpet", "bagpipes", "piano",
+               "accordion", "fiddle", "drum", "clarinet", "zither", "banjo"]
+TOWN_SUFFIXES = ["ford", "burg", "ton", "field", "mouth", "haven", "dale", "wick"]
 PROFESSIONS = ["glassmaker", "baker", "sailor", "clockmaker", "weaver", "astronomer", "potter",
                "carpenter", "teacher", "miller", "cartographer", "blacksmith", "gardener",
                "librarian", "fisherman", "painter", "surgeon", "tailor", "brewer", "mason"]
@@ -43,8 +47,8 @@ FACTS = {
     "birthplace": (["{n} was born in {a}.", "{n} came into the world in the town of {a}.",
                     "The town of {a} is where {n} was born."],
                    ["Where was {n} born?", "In which town was {n} born?", "What is the birthplace of {n}?"]),
-    "year": (["{n} was born in the year {a}.", "In {a}, {n} was born.", "{n}'s birth year was {a}."],
-             ["In what year was {n} born?", "When was {n} born?", "What year was {n} born in?"]),
+    "instrument": (["{n} played the {a}.", "In the evenings, {n} played the {a}.", "{n} was fond of playing the {a}."],
+                   ["What instrument did {n} play?", "Which instrument did {n} play?", "What did {n} play?"]),
     "profession": (["{n} worked as a {a}.", "By trade, {n} was a {a}.", "{n} earned a living as a {a}."],
                    ["What did {n} work as?", "What was the trade of {n}?", "What was {n}'s profession?"]),
     "colour": (["{n}'s favourite colour was {a}.", "{n} loved the colour {a} above all others.",
@@ -62,9 +66,9 @@ def word(rng, lo, hi):
 
 def value(kind, rng):
     if kind == "birthplace":
-        return word(rng, 2, 3)
-    if kind == "year":
-        return str(rng.randint(1600, 1950))
+        return word(rng, 1, 2) + rng.choice(TOWN_SUFFIXES)
+    if kind == "instrument":
+        return rng.choice(INSTRUMENTS)
     if kind == "profession":
         return rng.choice(PROFESSIONS)
     if kind == "colour":

@@ -2,11 +2,16 @@
 //! share (clear errors naming the file, atomic writes). Logic lives in `squadkit-core`.
 
 pub mod arrow_data;
+pub mod checkpoint;
 pub mod cmd;
 pub mod data;
 pub mod error;
 pub mod features_file;
 pub mod fsio;
 pub mod logits;
+pub mod resumable;
+pub mod runlog;
+pub mod signals;
+pub mod trainer;
 pub mod model;
 pub mod train;

@@ -20,6 +20,16 @@ enum Command {
     Prepare(cmd::prepare::PrepareArgs),
     /// Start/end logits → predictions.json, nbest_predictions.json, null_odds.json (utils_qa).
     Decode(cmd::decode::DecodeArgs),
+    /// Train a tiny QA model on the bundled demo data and score it (CPU, nothing downloaded).
+    Demo(cmd::demo::DemoArgs),
+    /// Fine-tune (or train from scratch) RoBERTa for extractive QA, with resumable checkpoints.
+    Train(Box<cmd::train::TrainArgs>),
+    /// Answer questions with a trained model: predictions.json, nbest_predictions.json, null_odds.json.
+    Predict(cmd::predict::PredictArgs),
+    /// Write (and with --submit, submit) a SLURM batch script for a training run.
+    Sbatch(cmd::sbatch::SbatchArgs),
+    /// Fetch a model and a dataset from the Hugging Face hub (for the login node).
+    Download(cmd::download::DownloadArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +47,11 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Prepare(args) => cmd::prepare::run(args),
         Command::Decode(args) => cmd::decode::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Train(args) => cmd::train::run(args),
+        Command::Predict(args) => cmd::predict::run(args),
+        Command::Sbatch(args) => cmd::sbatch::run(args),
+        Command::Download(args) => cmd::download::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

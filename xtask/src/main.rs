@@ -90,11 +90,20 @@ fn web_tests() -> Result<(), String> {
     run(Command::new("npm").args(["test", "--prefix", "tests/browser"]))
 }
 
+/// Install and start the single-node SLURM of the SLURM suite (idempotent; needs root and
+/// apt). When it cannot start, the suite itself reports SKIPPED with the reason.
+fn slurm_setup() {
+    if let Err(e) = run(Command::new("bash").arg("tests/slurm/setup.sh")) {
+        eprintln!("xtask: SLURM could not be started ({e}); the SLURM suite will say SKIPPED");
+    }
+}
+
 fn test(args: &[String]) -> Result<(), String> {
     let skip_wasm = args.iter().any(|a| a == "--skip-wasm");
     if !skip_wasm {
         setup()?;
     }
+    slurm_setup();
     run(Command::new(cargo()).args(["build", "-p", "squadkit", "--bins"]))?;
     run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "squadkit-web"]))?;
     run(Command::new(cargo()).args(["test", "-p", "squadkit-web"]))?;

@@ -1,0 +1,237 @@
+//! `squadkit demo`: the whole pipeline on a fresh machine, nothing downloaded.
+//!
+//! 1. writes the demo dataset that ships inside the binary (`examples/demo/`, made by
+//!    `tools/gen_demo_data.py`: generated people, answerable and unanswerable questions, a
+//!    held-out split with unseen names) to `OUT/data/`;
+//! 2. trains a byte-level BPE tokenizer on the training split with the `tokenizers` trainer
+//!    (RoBERTa's special tokens `<s> <pad> </s> <unk> <mask>`, pad id 1) → `OUT/tokenizer/`;
+//! 3. trains a tiny RoBERTa from scratch on the CPU with `squadkit train`'s loop (progress bar,
+//!    `OUT/metrics.jsonl`, evaluation each epoch, `OUT/final/` and `OUT/best/` as HF model
+//!    directories);
+//! 4. predicts the held-out split (`OUT/predictions.json`, `nbest_predictions.json`,
+//!    `null_odds.json`), scores it with the official scorer (`OUT/eval.json`) and prints the
+//!    scores beside the always-no-answer baseline.
+
+use crate::cmd::predict::{predict, PredictArgs};
+use crate::cmd::train::{train, TrainArgs};
+use crate::error::{CliError, Result};
+use crate::fsio;
+use crate::model::BackendKind;
+use crate::trainer::{EvalStrategy, Outcome};
+use clap::Args;
+use squadkit_core::tokenize::QaTokenizer;
+use std::path::{Path, PathBuf};
+
+const DEMO_TRAIN: &[u8] = include_bytes!("../../../examples/demo/train.json");
+const DEMO_DEV: &[u8] = include_bytes!("../../../examples/demo/dev.json");
+const MARKER: &str = ".squadkit-demo";
+
+/// Train and evaluate a tiny QA model on the bundled demo data (CPU, a few minutes).
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The run directory (replaced if it holds an earlier demo).
+    #[arg(long, default_value = "squadkit-demo")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 6.0)]
+    pub epochs: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Tokenizer vocabulary size (special tokens and the 256 byte symbols included).
+    #[arg(long, default_value_t = 1000)]
+    pub vocab_size: usize,
+    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+    pub backend: BackendKind,
+    /// Only write the data, the trained tokenizer and the tiny model's config (`data/`,
+    /// `tokenizer/tokenizer.json`, `tiny-config.json`), for your own `squadkit train` runs.
+    #[arg(long)]
+    pub prepare_only: bool,
+}
+
+/// Train the demo's byte-level BPE tokenizer on `texts`; returns `tokenizer.json` text.
+pub fn train_tokenizer<'a>(texts: impl Iterator<Item = &'a str> + Send, vocab_size: usize) -> Result<String> {
+    use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
+    use tokenizers::models::TrainerWrapper;
+    use tokenizers::pre_tokenizers::byte_level::ByteLevel;
+    use tokenizers::processors::roberta::RobertaProcessing;
+    use tokenizers::{AddedToken, Tokenizer};
+    let specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"].map(|t| AddedToken::from(t, true)).to_vec();
+    let mut trainer: TrainerWrapper = BpeTrainerBuilder::new()
+        .vocab_size(vocab_size)
+        .min_frequency(2)
+        .show_progress(false)
+        .special_tokens(specials)
+        .initial_alphabet(ByteLevel::alphabet().into_iter().collect())
+        .build()
+        .into();
+    let mut tk = Tokenizer::new(BPE::default());
+    tk.with_pre_tokenizer(Some(ByteLevel::new(false, true, true)));
+    tk.with_post_processor(Some(
+        RobertaProcessing::new(("</s>".into(), 2), ("<s>".into(), 0)).trim_offsets(true).add_prefix_space(false),
+    ));
+    tk.with_decoder(Some(ByteLevel::new(false, true, true)));
+    tk.train(&mut trainer, texts).map_err(|e| CliError::Other(format!("training the tokenizer failed: {e}")))?;
+    let json = tk.to_string(true).map_err(|e| CliError::Other(format!("cannot serialise the tokenizer: {e}")))?;
+    // The ids preprocessing relies on.
+    let qa = QaTokenizer::from_tokenizer_json(json.as_bytes()).map_err(|e| CliError::Other(format!("the trained tokenizer is unusable: {e}")))?;
+    if (qa.cls_id(), qa.pad_id(), qa.sep_id()) != (0, 1, 2) {
+        return Err(CliError::Other(format!("special token ids {:?}, expected (0, 1, 2)", (qa.cls_id(), qa.pad_id(), qa.sep_id()))));
+    }
+    Ok(json)
+}
+
+/// The tiny RoBERTa's `config.json`.
+pub fn tiny_config(vocab_size: usize, max_seq_length: usize) -> String {
+    let c = serde_json::json!({
+        "architectures": ["RobertaForQuestionAnswering"],
+        "model_type": "roberta",
+        "vocab_size": vocab_size,
+        "hidden_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 256,
+        "hidden_act": "gelu",
+        "hidden_dropout_prob": 0.1,
+        "attention_probs_dropout_prob": 0.1,
+        "max_position_embeddings": max_seq_length + 2,
+        "type_vocab_size": 1,
+        "initializer_range": 0.02,
+        "layer_norm_eps": 1e-5,
+        "pad_token_id": 1,
+        "bos_token_id": 0,
+        "eos_token_id": 2
+    });
+    serde_json::to_string_pretty(&c).expect("a config serialises") + "\n"
+}
+
+fn prepare_out(out: &Path) -> Result<()> {
+    if out.exists() {
+        let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
+        if !empty && !out.join(MARKER).exists() {
+            return Err(CliError::input(out, "exists and is not a demo run directory: not touching it (use --out)"));
+        }
+        if !empty {
+            std::fs::remove_dir_all(out).map_err(|source| CliError::Output { path: out.to_path_buf(), source })?;
+        }
+    }
+    fsio::write_atomic(&out.join(MARKER), b"squadkit demo run directory\n")
+}
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let out = &args.out;
+    prepare_out(out)?;
+    let (train_file, dev_file) = (out.join("data/train.json"), out.join("data/dev.json"));
+    fsio::write_atomic(&train_file, DEMO_TRAIN)?;
+    fsio::write_atomic(&dev_file, DEMO_DEV)?;
+
+    eprintln!("[1/4] training a byte-level BPE tokenizer on the demo questions and paragraphs");
+    let train_set = squadkit_core::Dataset::from_squad_json(DEMO_TRAIN).expect("the bundled demo data parses");
+    let mut texts: Vec<&str> = Vec::new();
+    let mut last_context: Option<&str> = None;
+    for e in &train_set.examples {
+        if last_context != Some(&*e.context) {
+            texts.push(&e.context);
+            last_context = Some(&e.context);
+        }
+        texts.push(&e.question);
+    }
+    let tokenizer_json = train_tokenizer(texts.into_iter(), args.vocab_size)?;
+    let tok_dir = out.join("tokenizer");
+    fsio::write_atomic(&tok_dir.join("tokenizer.json"), tokenizer_json.as_bytes())?;
+    let vocab = QaTokenizer::from_tokenizer_json(tokenizer_json.as_bytes()).expect("checked above").vocab_size();
+    let max_seq_length = 128;
+    let config_path = out.join("tiny-config.json");
+    fsio::write_atomic(&config_path, tiny_config(vocab, max_seq_length).as_bytes())?;
+    if args.prepare_only {
+        println!("{}", out.display());
+        eprintln!("wrote data/, tokenizer/tokenizer.json and tiny-config.json to {}", out.display());
+        return Ok(());
+    }
+
+    eprintln!("[2/4] training a tiny RoBERTa (hidden 64, 2 layers, vocab {vocab}) from scratch on {} questions", train_set.len());
+    let targs = TrainArgs {
+        model: None,
+        config: Some(config_path),
+        tokenizer: Some(tok_dir.join("tokenizer.json")),
+        train_file,
+        validation_file: Some(dev_file.clone()),
+        output_dir: out.clone(),
+        resume: None,
+        max_seq_length,
+        doc_stride: 32,
+        max_query_length: 32,
+        dynamic_padding: true,
+        group_by_length: true,
+        learning_rate: 2e-3,
+        per_device_train_batch_size: 32,
+        per_device_eval_batch_size: 64,
+        gradient_accumulation_steps: 1,
+        num_train_epochs: args.epochs,
+        max_steps: -1,
+        warmup_ratio: 0.1,
+        warmup_steps: 0,
+        weight_decay: 0.01,
+        adam_beta1: 0.9,
+        adam_beta2: 0.999,
+        adam_epsilon: 1e-8,
+        max_grad_norm: 1.0,
+        seed: args.seed,
+        logging_steps: 10,
+        save_steps: 0,
+        save_total_limit: Some(1),
+        eval_strategy: EvalStrategy::Epoch,
+        eval_steps: None,
+        n_best_size: 20,
+        max_answer_length: 30,
+        null_score_diff_threshold: 0.0,
+        backend: args.backend,
+        precision: crate::cmd::train::Precision::F32,
+        stop_after: None,
+    };
+    match train(&targs)? {
+        Outcome::Finished { .. } => {}
+        Outcome::Preempted { signal, checkpoint } => {
+            eprintln!("demo stopped by {signal}; saved {}", checkpoint.display());
+            std::process::exit(crate::signals::EXIT_PREEMPTED);
+        }
+    }
+
+    eprintln!("[3/4] predicting the held-out questions (unseen people)");
+    let pargs = PredictArgs {
+        model: out.join("final"),
+        data: dev_file,
+        output_dir: out.clone(),
+        tokenizer: None,
+        max_seq_length,
+        doc_stride: 32,
+        max_query_length: 32,
+        per_device_eval_batch_size: 64,
+        n_best_size: 20,
+        max_answer_length: 30,
+        null_score_diff_threshold: 0.0,
+        raw_logits: false,
+        evaluate: true,
+        backend: args.backend,
+    };
+    let eval = predict(&pargs)?.expect("evaluate was asked");
+
+    eprintln!("[4/4] scores on {} held-out questions (official SQuAD v2.0 scorer)", eval.overall.total);
+    let s = &eval.overall;
+    let no_ans = eval.no_ans.as_ref().map(|n| n.total).unwrap_or(0);
+    let baseline = 100.0 * no_ans as f64 / s.total.max(1) as f64;
+    println!("exact  {:6.2}", s.exact);
+    println!("f1     {:6.2}", s.f1);
+    if let Some(h) = &eval.has_ans {
+        println!("HasAns f1 {:6.2} ({} questions)", h.f1, h.total);
+    }
+    if let Some(n) = &eval.no_ans {
+        println!("NoAns  f1 {:6.2} ({} questions)", n.f1, n.total);
+    }
+    println!("always-no-answer baseline f1 {baseline:6.2}");
+    println!(
+        "run directory: {} (final/ = HF model, predictions.json, metrics.jsonl, eval.json); {:.0} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,272 @@
+//! `squadkit sbatch`: write (and with `--submit`, submit) a SLURM batch script for a training
+//! run.
+//!
+//! The script asks SLURM for a warning signal before the time limit (`--signal=B:USR1@SECS`,
+//! delivered to the batch shell), runs `squadkit train ... --resume` in the background and
+//! forwards USR1/TERM/INT to it. squadkit then finishes its step, saves a checkpoint and exits
+//! with [`EXIT_PREEMPTED`]; the script answers that status with `scontrol requeue`, and the
+//! requeued job resumes from the newest valid checkpoint (`--resume`). Any other status is the
+//! job's. `#SBATCH` lines can be overridden at submission by the same sbatch flags
+//! (`--sbatch-arg=--mem=4G`), as sbatch itself allows.
+
+use crate::error::{CliError, Result};
+use crate::fsio;
+use crate::signals::EXIT_PREEMPTED;
+use clap::Args;
+use std::path::{Path, PathBuf};
+
+/// Write a SLURM batch script for `squadkit train`, and optionally submit it.
+#[derive(Debug, Args)]
+pub struct SbatchArgs {
+    /// The run directory (`squadkit train --output-dir`); the script and SLURM's log go there.
+    #[arg(long, value_name = "RUN")]
+    pub output_dir: PathBuf,
+    /// Where to write the script [default: RUN/train.sbatch].
+    #[arg(long, value_name = "FILE")]
+    pub script: Option<PathBuf>,
+    /// `--job-name`.
+    #[arg(long, default_value = "squadkit-train")]
+    pub job_name: String,
+    /// `--nodes` (squadkit trains in one process: more than 1 only reserves nodes).
+    #[arg(long, default_value_t = 1)]
+    pub nodes: u32,
+    /// `--gpus-per-node` (a count or TYPE:COUNT such as `a100:1`; 0 for a CPU job).
+    #[arg(long, default_value = "1")]
+    pub gpus_per_node: String,
+    /// `--cpus-per-task`.
+    #[arg(long, default_value_t = 8)]
+    pub cpus_per_task: u32,
+    /// `--mem` (per node).
+    #[arg(long, default_value = "32G")]
+    pub mem: String,
+    /// `--time` (the time limit, as SLURM writes it).
+    #[arg(long, default_value = "24:00:00")]
+    pub time: String,
+    /// `--partition`.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// `--account`.
+    #[arg(long)]
+    pub account: Option<String>,
+    /// `--mail-user`.
+    #[arg(long)]
+    pub mail_user: Option<String>,
+    /// `--mail-type` (e.g. END,FAIL).
+    #[arg(long)]
+    pub mail_type: Option<String>,
+    /// `--output` [default: RUN/slurm-%j.out].
+    #[arg(long)]
+    pub slurm_output: Option<String>,
+    /// Environment modules to load (`module load M`), in order.
+    #[arg(long = "module", value_name = "M")]
+    pub modules: Vec<String>,
+    /// An environment to activate: a venv directory, an `activate` script, or any file to source.
+    #[arg(long, value_name = "PATH")]
+    pub activate: Option<PathBuf>,
+    /// Extra shell lines run before training (e.g. `export CUDA_CACHE_PATH=...`).
+    #[arg(long = "setup", value_name = "LINE")]
+    pub setup: Vec<String>,
+    /// Seconds before the time limit at which SLURM sends USR1 (time to finish a step and save).
+    #[arg(long, default_value_t = 300)]
+    pub signal_seconds: u32,
+    /// The squadkit binary the job runs [default: this one].
+    #[arg(long)]
+    pub squadkit: Option<PathBuf>,
+    /// Submit the script with sbatch and print the job id.
+    #[arg(long)]
+    pub submit: bool,
+    /// Extra flags for sbatch at submission (override the script's `#SBATCH` lines).
+    #[arg(long = "sbatch-arg", value_name = "FLAG", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+    /// The arguments of `squadkit train` (after `--`); `--output-dir RUN` and `--resume` are added.
+    #[arg(last = true, value_name = "TRAIN_ARGS")]
+    pub train_args: Vec<String>,
+}
+
+/// Quote a word for bash (single quotes unless it is plainly safe).
+pub fn sh_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+%@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// The batch script's text.
+pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
+    for (name, v) in [("--job-name", &args.job_name), ("--mem", &args.mem), ("--time", &args.time), ("--gpus-per-node", &args.gpus_per_node)] {
+        if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c == '\'' || c == '"') {
+            return Err(CliError::Invalid(format!("{name} {v:?}: must be one word without quotes")));
+        }
+    }
+    if args.train_args.iter().any(|a| a == "--output-dir" || a.starts_with("--output-dir=")) {
+        return Err(CliError::Invalid("give the run directory as `squadkit sbatch --output-dir`, not after `--`".into()));
+    }
+    let run = absolute(&args.output_dir);
+    let run_s = run.display().to_string();
+    let mut s = String::from("#!/bin/bash\n");
+    let mut sb = |k: &str, v: &str| s.push_str(&format!("#SBATCH --{k}={v}\n"));
+    sb("job-name", &args.job_name);
+    sb("nodes", &args.nodes.to_string());
+    sb("ntasks-per-node", "1");
+    if args.gpus_per_node != "0" {
+        sb("gpus-per-node", &args.gpus_per_node);
+    }
+    sb("cpus-per-task", &args.cpus_per_task.to_string());
+    sb("mem", &args.mem);
+    sb("time", &args.time);
+    if let Some(p) = &args.partition {
+        sb("partition", p);
+    }
+    if let Some(a) = &args.account {
+        sb("account", a);
+    }
+    if let Some(m) = &args.mail_user {
+        sb("mail-user", m);
+    }
+    if let Some(m) = &args.mail_type {
+        sb("mail-type", m);
+    }
+    let output = args.slurm_output.clone().unwrap_or_else(|| format!("{run_s}/slurm-%j.out"));
+    sb("output", &output);
+    sb("open-mode", "append");
+    sb("signal", &format!("B:USR1@{}", args.signal_seconds));
+    s.push_str("#SBATCH --requeue\n");
+    s.push_str(&format!(
+        "# Written by `squadkit sbatch` {}. On USR1/TERM/INT the training run saves a checkpoint and\n\
+         # exits with status {EXIT_PREEMPTED}; this script then requeues the job, which resumes from it.\n\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    s.push_str("set -uo pipefail\n");
+    if args.nodes > 1 {
+        s.push_str("echo \"squadkit: training runs in one process on $(hostname); the other nodes stay idle\"\n");
+    }
+    for m in &args.modules {
+        s.push_str(&format!("module load {}\n", sh_quote(m)));
+    }
+    if let Some(a) = &args.activate {
+        let a = absolute(a);
+        let file = if a.is_dir() { a.join("bin/activate") } else { a };
+        s.push_str(&format!("source {}\n", sh_quote(&file.display().to_string())));
+    }
+    for line in &args.setup {
+        s.push_str(line);
+        s.push('\n');
+    }
+    s.push_str("export RAYON_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-$(nproc)}\"\n");
+    s.push_str(
+        "echo \"squadkit: job ${SLURM_JOB_ID:-?} (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname) at $(date -u +%FT%TZ)\"\n\n",
+    );
+    s.push_str("child=\nforward() {\n  echo \"squadkit: got SIG$1, asking the training run to checkpoint and stop\"\n  [ -n \"$child\" ] && kill -s \"$1\" \"$child\" 2>/dev/null\n}\n");
+    s.push_str("trap 'forward USR1' USR1\ntrap 'forward TERM' TERM\ntrap 'forward INT' INT\n\n");
+    let mut cmd = vec![sh_quote(&squadkit.display().to_string()), "train".into()];
+    cmd.extend(args.train_args.iter().map(|a| sh_quote(a)));
+    cmd.extend(["--output-dir".into(), sh_quote(&run_s), "--resume".into()]);
+    s.push_str(&cmd.join(" "));
+    s.push_str(" &\nchild=$!\n");
+    s.push_str(
+        "# `wait` returns early when a trapped signal arrives: wait until the run has exited.\n\
+         while true; do\n  wait \"$child\"\n  status=$?\n  kill -0 \"$child\" 2>/dev/null || break\ndone\n",
+    );
+    s.push_str(&format!(
+        "if [ \"$status\" -eq {EXIT_PREEMPTED} ]; then\n  echo \"squadkit: checkpoint saved; requeueing job $SLURM_JOB_ID\"\n  \
+         scontrol requeue \"$SLURM_JOB_ID\"\n  exit 0\nfi\n\
+         echo \"squadkit: training exited with status $status\"\nexit \"$status\"\n"
+    ));
+    Ok(s)
+}
+
+pub fn run(args: &SbatchArgs) -> Result<()> {
+    let squadkit = match &args.squadkit {
+        Some(p) => absolute(p),
+        None => std::env::current_exe().map_err(|e| CliError::Other(format!("cannot find this executable: {e}")))?,
+    };
+    let text = script(args, &squadkit)?;
+    let path = args.script.clone().unwrap_or_else(|| args.output_dir.join("train.sbatch"));
+    fsio::write_atomic(&path, text.as_bytes())?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
+    }
+    eprintln!("wrote {}", path.display());
+    if args.submit {
+        let out = std::process::Command::new("sbatch")
+            .arg("--parsable")
+            .args(&args.sbatch_args)
+            .arg(&path)
+            .output()
+            .map_err(|e| CliError::Other(format!("cannot run sbatch ({e}): is this a SLURM login node?")))?;
+        if !out.status.success() {
+            return Err(CliError::Other(format!(
+                "sbatch rejected {}: {}",
+                path.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
+        let id = String::from_utf8_lossy(&out.stdout).trim().split(';').next().unwrap_or("").to_string();
+        println!("{id}");
+        eprintln!("submitted job {id}; SLURM's log: {}", args.slurm_output.clone().unwrap_or_else(|| format!("{}/slurm-{id}.out", absolute(&args.output_dir).display())));
+    } else {
+        println!("{}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: SbatchArgs,
+    }
+
+    #[test]
+    fn the_script_asks_for_the_signal_forwards_it_and_requeues() {
+        let t = T::parse_from([
+            "x", "--output-dir", "/runs/r1", "--account", "proj", "--module", "cuda/12.4", "--time", "02:00:00",
+            "--", "--model", "my model", "--num-train-epochs", "2",
+        ]);
+        let s = script(&t.a, Path::new("/opt/squadkit")).unwrap();
+        for want in [
+            "#SBATCH --signal=B:USR1@300\n",
+            "#SBATCH --requeue\n",
+            "#SBATCH --account=proj\n",
+            "#SBATCH --gpus-per-node=1\n",
+            "#SBATCH --time=02:00:00\n",
+            "#SBATCH --output=/runs/r1/slurm-%j.out\n",
+            "module load cuda/12.4\n",
+            "trap 'forward USR1' USR1\n",
+            "/opt/squadkit train --model 'my model' --num-train-epochs 2 --output-dir /runs/r1 --resume &\n",
+            "if [ \"$status\" -eq 75 ]; then",
+            "scontrol requeue \"$SLURM_JOB_ID\"",
+        ] {
+            assert!(s.contains(want), "missing {want:?} in\n{s}");
+        }
+    }
+
+    #[test]
+    fn quoting_survives_the_shell() {
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's"), r"'it'\''s'");
+        assert_eq!(sh_quote("--lr=3e-5"), "--lr=3e-5");
+        assert_eq!(sh_quote(""), "''");
+    }
+
+    #[test]
+    fn a_space_in_a_slurm_value_is_refused() {
+        let t = T::parse_from(["x", "--output-dir", "r", "--mem", "4 G"]);
+        assert!(script(&t.a, Path::new("/s")).unwrap_err().to_string().contains("--mem"));
+    }
+}
