@@ -81,7 +81,7 @@ fn setup_web() -> Result<(), String> {
 
 /// The web app in a browser: component tests in Chrome, the release build, the E2E suite.
 fn web_tests() -> Result<(), String> {
-    run(Command::new(cargo()).args(["test", "-p", "squadkit-web", "--target", "wasm32-unknown-unknown"])
+    run(Command::new(cargo()).args(["test", "-p", "squadkit-web", "--target", "wasm32-unknown-unknown", "--test", "components"])
         .env("WASM_BINDGEN_USE_BROWSER", "1")
         .env("CHROMEDRIVER", CHROMEDRIVER))?;
     // wasm-opt (binaryen 132) comes from tests/browser's node_modules.
