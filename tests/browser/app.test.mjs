@@ -231,6 +231,15 @@ test('the real dev set and BERT predictions: first view, score card, re-scoring'
   assert.equal(await text(page, 'score-hasans-f1'), '80.20');
   assert.equal(await text(page, 'score-noans-exact'), '83.36');
   assert.equal(await page.locator(tid('question-row')).count(), 50, 'paginated');
+  const pager = page.locator(tid('question-pager'));
+  assert.match(await pager.textContent(), /^◀ prev page 1 of 238 \(11873 items\) next ▶$/);
+  const first = await page.locator(tid('question-row')).first().textContent();
+  await pager.locator('button', { hasText: 'next' }).click();
+  await page.waitForFunction(() => /page 2 of 238/.test(document.querySelector('[data-testid="question-pager"]').textContent));
+  assert.notEqual(await page.locator(tid('question-row')).first().textContent(), first);
+  assert.equal(await page.locator(tid('question-row')).count(), 50);
+  await pager.locator('button', { hasText: 'prev' }).click();
+  assert.equal(await pager.locator('button', { hasText: 'prev' }).isDisabled(), true);
   // A na_prob file (made here: 0.9 for "", else a spread by position) → best thresholds, live re-scoring.
   const preds = JSON.parse(fs.readFileSync(bertPreds));
   const na = Object.fromEntries(Object.entries(preds).map(([id, p], i) => [id, p === '' ? 0.9 : ((i * 7919) % 1000) / 1000]));

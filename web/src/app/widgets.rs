@@ -22,9 +22,9 @@ pub fn Pager(
     let p = move || page(total.get(), current.get(), per_page);
     view! {
         <div class="pager" data-testid=test_id>
-            <button on:click=move |_| current.set(p().page.saturating_sub(1)) disabled=move || p().page == 0>"◀ prev"</button>
+            <button on:click=move |_| current.set(p().page.saturating_sub(1)) disabled=move || { p().page == 0 }>"◀ prev"</button>
             <span>{move || { let p = p(); format!(" page {} of {} ({} items) ", p.page + 1, p.pages, total.get()) }}</span>
-            <button on:click=move |_| current.set(p().page + 1) disabled=move || p().page + 1 >= p().pages>"next ▶"</button>
+            <button on:click=move |_| current.set(p().page + 1) disabled=move || { let p = p(); p.page + 1 >= p.pages }>"next ▶"</button>
         </div>
     }
 }
