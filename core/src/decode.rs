@@ -105,6 +105,16 @@ struct Candidate {
 
 /// Decode every example of `dataset` from the logits of `features`' windows.
 pub fn decode(dataset: &Dataset, features: &Features, logits: Logits, opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    decode_with(dataset, features, logits, opts, |n, run| run(0..n))
+}
+
+/// [`decode`], letting `split` run the examples in parts (e.g. one thread per range): it gets
+/// the number of examples and a function decoding a range of them, and returns the parts'
+/// results in example order. No I/O or threads here, so the browser uses the same code.
+pub fn decode_with<S>(dataset: &Dataset, features: &Features, logits: Logits, opts: &DecodeOptions, split: S) -> Result<Decoded, DecodeError>
+where
+    S: FnOnce(usize, &(dyn Fn(std::ops::Range<usize>) -> Vec<ExamplePrediction> + Sync)) -> Vec<ExamplePrediction>,
+{
     if opts.n_best == 0 {
         return Err(DecodeError::NBest);
     }
@@ -122,19 +132,20 @@ pub fn decode(dataset: &Dataset, features: &Features, logits: Logits, opts: &Dec
         return Err(DecodeError::Example { index: w.example as usize, examples: dataset.examples.len() });
     }
     let by_example = features.windows_by_example(dataset.examples.len());
-    let mut scratch = Scratch::default();
-    let examples = dataset
-        .examples
-        .iter()
-        .zip(by_example)
-        .map(|(example, range)| {
-            let windows = range.clone().map(|i| {
-                let row = i * logits.width..i * logits.width + features.windows[i].len();
-                (&features.windows[i], &logits.start[row.clone()], &logits.end[row])
-            });
-            decode_example(&example.id, &example.context, windows, opts, &mut scratch)
-        })
-        .collect();
+    let run = |examples: std::ops::Range<usize>| -> Vec<ExamplePrediction> {
+        let mut scratch = Scratch::default();
+        examples
+            .map(|e| {
+                let example = &dataset.examples[e];
+                let windows = by_example[e].clone().map(|i| {
+                    let row = i * logits.width..i * logits.width + features.windows[i].len();
+                    (&features.windows[i], &logits.start[row.clone()], &logits.end[row])
+                });
+                decode_example(&example.id, &example.context, windows, opts, &mut scratch)
+            })
+            .collect()
+    };
+    let examples = split(dataset.examples.len(), &run);
     Ok(Decoded { examples })
 }
 

@@ -7,7 +7,7 @@ use crate::features_file::FeatureCache;
 use crate::fsio;
 use crate::logits::read_logits;
 use clap::Args;
-use squadkit_core::decode::{decode, DecodeError, DecodeOptions, Logits};
+use squadkit_core::decode::{decode_with, DecodeError, DecodeOptions, ExamplePrediction, Logits};
 use std::path::{Path, PathBuf};
 
 /// Turn start/end logits into answers as HF utils_qa's postprocess_qa_predictions does.
@@ -55,6 +55,16 @@ pub fn load_features(path: &Path, dataset: &squadkit_core::Dataset, dataset_path
     Ok(cache)
 }
 
+/// Decode contiguous ranges of examples on every core; results stay in example order.
+fn in_parallel(n: usize, run: &(dyn Fn(std::ops::Range<usize>) -> Vec<ExamplePrediction> + Sync)) -> Vec<ExamplePrediction> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
+    let chunk = n.div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = (0..n).step_by(chunk).map(|a| s.spawn(move || run(a..(a + chunk).min(n)))).collect();
+        parts.into_iter().flat_map(|p| p.join().expect("a decoding thread panicked")).collect()
+    })
+}
+
 pub fn run(args: &DecodeArgs) -> Result<()> {
     if args.n_best == 0 {
         return Err(CliError::Invalid("--n-best must be at least 1".into()));
@@ -72,7 +82,8 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
         null_threshold: args.null_threshold as f32,
     };
     let logits = Logits { start: &start.data, end: &end.data, width: start.width };
-    let decoded = decode(&dataset, &cache.features, logits, &opts).map_err(|e| match e {
+    let t_decode = std::time::Instant::now();
+    let decoded = decode_with(&dataset, &cache.features, logits, &opts, in_parallel).map_err(|e| match e {
         DecodeError::Rows { expected, got } => CliError::input(
             logits_file,
             format!("{got} rows of logits but {} has {expected} windows", args.features.display()),
@@ -83,6 +94,8 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
         ),
         other => CliError::input(logits_file, other.to_string()),
     })?;
+    let decode_s = t_decode.elapsed().as_secs_f64();
+    let t_write = std::time::Instant::now();
     let files = [
         ("predictions.json", decoded.predictions_json()),
         ("nbest_predictions.json", decoded.nbest_json()),
@@ -91,12 +104,15 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
     for (name, text) in &files {
         fsio::write_atomic(&args.out.join(name), text.as_bytes())?;
     }
+    let write_s = t_write.elapsed().as_secs_f64();
     let empty = decoded.examples.iter().filter(|p| p.prediction.is_empty()).count();
     tracing::info!(
         examples = decoded.examples.len(),
         windows = cache.features.windows.len(),
         no_answer = empty,
         out = %args.out.display(),
+        decode_s = format!("{decode_s:.3}"),
+        write_s = format!("{write_s:.3}"),
         "decoded"
     );
     Ok(())
