@@ -179,6 +179,7 @@ impl RobertaConfig {
             layers,
             qa_outputs: linear(h, 2),
             compute_dtype: None,
+            fused_attention: true,
         }
     }
 }
@@ -222,6 +223,9 @@ pub struct RobertaForQuestionAnswering<B: Backend> {
     /// The dtype matmuls run in (None = the backend's float dtype, float32 here).
     #[module(skip)]
     compute_dtype: Option<FloatDType>,
+    /// Inference uses burn's fused attention unless this is false (autodiff never does).
+    #[module(skip)]
+    fused_attention: bool,
 }
 
 #[derive(Module, Debug)]
@@ -286,6 +290,13 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
         self
     }
 
+    /// Choose burn's fused attention (true, the default) or the plain matmul + softmax form
+    /// for inference; training always uses the plain form.
+    pub fn with_fused_attention(mut self, fused: bool) -> Self {
+        self.fused_attention = fused;
+        self
+    }
+
     pub fn compute_dtype(&self) -> Option<FloatDType> {
         self.compute_dtype
     }
@@ -302,7 +313,7 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
         let key_mask: Tensor<B, 4, Bool> = keep.reshape([batch, 1, 1, seq]);
         let mut x = self.embeddings.forward(input.input_ids);
         for layer in &self.layers {
-            x = layer.forward(x, key_mask.clone(), cd);
+            x = layer.forward(x, key_mask.clone(), cd, self.fused_attention);
         }
         let logits = linear(&self.qa_outputs, x, cd);
         let start_logits = logits.clone().narrow(2, 0, 1).squeeze_dim::<2>(2);
@@ -367,8 +378,8 @@ impl<B: Backend> RobertaEmbeddings<B> {
 
 impl<B: Backend> RobertaLayer<B> {
     /// Self-attention block, then GELU feed-forward with a residual and post-LayerNorm.
-    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>) -> Tensor<B, 3> {
-        let attn = self.attention.forward(x, key_mask, cd);
+    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
+        let attn = self.attention.forward(x, key_mask, cd, fused);
         let inner = gelu(linear(&self.intermediate_dense, attn.clone(), cd));
         let out = self.output_dropout.forward(linear(&self.output_dense, inner, cd));
         self.output_layer_norm.forward(out + attn)
@@ -383,7 +394,7 @@ impl<B: Backend> RobertaLayer<B> {
 }
 
 impl<B: Backend> RobertaAttention<B> {
-    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>) -> Tensor<B, 3> {
+    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
         let head_dim = hidden / heads;
@@ -392,7 +403,7 @@ impl<B: Backend> RobertaAttention<B> {
         let k = to_compute(split(linear(&self.key, x.clone(), cd)), cd);
         let v = to_compute(split(linear(&self.value, x.clone(), cd)), cd);
         let scale = 1.0 / (head_dim as f64).sqrt();
-        let context = if B::ad_enabled(&x.device()) {
+        let context = if B::ad_enabled(&x.device()) || !fused {
             // Training: plain attention, so it has a backward and attention dropout.
             let scores = to_f32(q.matmul(k.transpose()) * scale, cd);
             let scores = scores.mask_fill(key_mask.expand([batch, heads, seq, seq]), MASKED);
