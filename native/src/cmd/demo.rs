@@ -32,7 +32,7 @@ pub struct DemoArgs {
     /// The run directory (replaced if it holds an earlier demo).
     #[arg(long, default_value = "squadkit-demo")]
     pub out: PathBuf,
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = 14.0)]
     pub epochs: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -85,10 +85,10 @@ pub fn tiny_config(vocab_size: usize, max_seq_length: usize) -> String {
         "architectures": ["RobertaForQuestionAnswering"],
         "model_type": "roberta",
         "vocab_size": vocab_size,
-        "hidden_size": 64,
-        "num_hidden_layers": 2,
+        "hidden_size": 96,
+        "num_hidden_layers": 3,
         "num_attention_heads": 4,
-        "intermediate_size": 256,
+        "intermediate_size": 384,
         "hidden_act": "gelu",
         "hidden_dropout_prob": 0.1,
         "attention_probs_dropout_prob": 0.1,
@@ -148,7 +148,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         return Ok(());
     }
 
-    eprintln!("[2/4] training a tiny RoBERTa (hidden 64, 2 layers, vocab {vocab}) from scratch on {} questions", train_set.len());
+    eprintln!("[2/4] training a tiny RoBERTa (hidden 96, 3 layers, vocab {vocab}) from scratch on {} questions", train_set.len());
     let targs = TrainArgs {
         model: None,
         config: Some(config_path),

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `squadkit train` throughput on the CPU: samples/s and real (non-padding) tokens/s on the dev
+# set's windows (384/128, the roberta-base tokenizer), for a tiny config (hidden 64, 2 layers)
+# and the roberta-base config (freshly initialised: the weights do not change the cost), with
+# fixed padding (every window padded to 384) vs dynamic padding + length grouping.
+# Needs ../shared/data. Usage: bench/train_throughput.sh [STEPS_TINY] [STEPS_BASE] [cpu|cuda]
+# (SQUADKIT_BIN=path uses that binary instead of building a release one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data=${SQUADKIT_SHARED_DATA:-../shared/data}
+steps_tiny=${1:-30}
+steps_base=${2:-4}
+backend=${3:-cpu}
+if [ -n "${SQUADKIT_BIN:-}" ]; then
+  bin=$SQUADKIT_BIN
+else
+  cargo build --release -p squadkit --bins --quiet --features "${SQUADKIT_FEATURES:-flex}"
+  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  bin="$target/release/squadkit"
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 - "$data/roberta-base/config.json" "$work/tiny.json" <<'EOF'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c.update(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256)
+json.dump(c, open(sys.argv[2], "w"))
+EOF
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d), backend $backend"
+echo "| config | padding | batch | steps | samples/s | real tokens/s |"
+echo "|---|---|---|---|---|---|"
+for cfg in tiny base; do
+  if [ "$cfg" = tiny ]; then conf="$work/tiny.json"; steps=$steps_tiny; batch=16; else conf="$data/roberta-base/config.json"; steps=$steps_base; batch=4; fi
+  for pad in fixed dynamic; do
+    extra=()
+    [ "$pad" = dynamic ] && extra=(--dynamic-padding --group-by-length)
+    run="$work/$cfg-$pad"
+    "$bin" train --config "$conf" --tokenizer "$data/roberta-base/tokenizer.json" --train-file "$data/dev-v2.0.json" \
+      --output-dir "$run" --max-steps "$steps" --per-device-train-batch-size "$batch" --logging-steps 1 \
+      --save-steps 0 --backend "$backend" "${extra[@]}" >/dev/null 2>"$run.log" || { cat "$run.log"; exit 1; }
+    python3 - "$run/metrics.jsonl" "$cfg" "$pad" "$batch" "$steps" <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if '"train"' in l]
+# Drop the first step (allocation, warm-up); time-weighted means over the rest.
+rest = lines[1:] or lines
+secs = sum(int(sys.argv[4]) / l["samples_per_second"] for l in rest)
+samples = int(sys.argv[4]) * len(rest)
+tokens = sum(l["tokens_per_second"] * int(sys.argv[4]) / l["samples_per_second"] for l in rest)
+print(f"| {sys.argv[2]} | {sys.argv[3]} | {sys.argv[4]} | {sys.argv[5]} | {samples / secs:.2f} | {tokens / secs:.0f} |")
+EOF
+  done
+done
