@@ -5,6 +5,9 @@ use squadkit_native::cmd;
 use squadkit_native::error::CliError;
 use std::process::ExitCode;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, Parser)]
 #[command(name = "squadkit", version, about = "Fine-tune, inspect and score extractive QA (RoBERTa x SQuAD 2.0)")]
 struct Cli {

@@ -110,7 +110,7 @@ fn test(args: &[String]) -> Result<(), String> {
     if skip_wasm {
         eprintln!("xtask: SKIPPED the wasm32 suites and the web app's browser suites (--skip-wasm)");
     } else {
-        run(Command::new(cargo()).args(["test", "-p", "squadkit-core", "--target", "wasm32-unknown-unknown"]))?;
+        run(Command::new(cargo()).args(["test", "-p", "squadkit-core", "--target", "wasm32-unknown-unknown", "--test", "*"]))?;
         web_tests()?;
     }
     eprintln!("xtask: every suite passed");
