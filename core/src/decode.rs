@@ -23,10 +23,11 @@
 //!   more entries (possible with a small `n_best`); here the "empty" fallback that utils_qa
 //!   inserts for a lone null entry is inserted for every such list.
 
-use crate::json::PyValue;
+use crate::json::{push_py_json_float, push_py_json_str};
 use crate::preprocess::{Features, Window};
 use crate::squad::Dataset;
 use std::cmp::Ordering;
+use std::fmt;
 
 /// utils_qa's arguments.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -152,7 +153,8 @@ where
 /// Reusable buffers.
 #[derive(Default)]
 struct Scratch {
-    index: Vec<usize>,
+    /// Sort keys: an order key in the high half, an index in the low half.
+    keys: Vec<u64>,
     prelim: Vec<Candidate>,
     /// Byte index of every code point of the current context (built on first use).
     char_bytes: (usize, Vec<u32>),
@@ -197,8 +199,8 @@ fn decode_example<'a>(
         if min_null.is_none_or(|m| m.score > null_score) {
             min_null = Some(Candidate { offsets: (0, 0), score: null_score, start_logit: start[0], end_logit: end[0] });
         }
-        let starts = top_k(start, opts.n_best, &mut scratch.index);
-        let ends = top_k(end, opts.n_best, &mut scratch.index);
+        let starts = top_k(start, opts.n_best, &mut scratch.keys);
+        let ends = top_k(end, opts.n_best, &mut scratch.keys);
         for &s in &starts {
             let Some(so) = window.context_offset(s) else { continue };
             for &e in &ends {
@@ -222,16 +224,17 @@ fn decode_example<'a>(
         // `sorted(..., reverse=True)[:n_best]` without sorting everything: select the first
         // n_best by (score descending, position ascending), a total order equal to the stable
         // sort's, then sort those.
+        // As integers: ascending keys = score descending, then position ascending.
         let prelim = &scratch.prelim;
-        let order = |&a: &usize, &b: &usize| py_cmp(prelim[b].score, prelim[a].score).then(a.cmp(&b));
-        scratch.index.clear();
-        scratch.index.extend(0..prelim.len());
-        if opts.n_best < scratch.index.len() {
-            scratch.index.select_nth_unstable_by(opts.n_best - 1, order);
-            scratch.index.truncate(opts.n_best);
+        let keys = &mut scratch.keys;
+        keys.clear();
+        keys.extend(prelim.iter().enumerate().map(|(i, c)| u64::from(!order_key(c.score)) << 32 | i as u64));
+        if opts.n_best < keys.len() {
+            keys.select_nth_unstable(opts.n_best - 1);
+            keys.truncate(opts.n_best);
         }
-        scratch.index.sort_unstable_by(order);
-        kept.extend(scratch.index.iter().map(|&i| prelim[i]));
+        keys.sort_unstable();
+        kept.extend(keys.iter().map(|&k| prelim[k as u32 as usize]));
         if !kept.iter().any(|c| c.offsets == (0, 0)) {
             kept.push(null);
         }
@@ -280,23 +283,33 @@ fn py_cmp(a: f32, b: f32) -> Ordering {
     }
 }
 
+/// numpy's order of float32 values as an unsigned integer: NaN above everything (all NaNs
+/// equal), -0.0 equal to 0.0, otherwise the IEEE order.
+fn order_key(x: f32) -> u32 {
+    if x.is_nan() {
+        return u32::MAX;
+    }
+    let bits = if x == 0.0 { 0 } else { x.to_bits() };
+    if bits & 0x8000_0000 != 0 { !bits } else { bits | 0x8000_0000 }
+}
+
 /// `np.argsort(x)[-1:-k-1:-1]`: indices of the `k` largest values, largest first; among equal
-/// values the higher index first. A partial selection, O(n + k log k).
-pub fn top_k(x: &[f32], k: usize, buf: &mut Vec<usize>) -> Vec<usize> {
-    // Descending by value, then descending by index: a total order, so the result is unique.
-    let order = |&a: &usize, &b: &usize| py_cmp(x[b], x[a]).then(b.cmp(&a));
-    buf.clear();
-    buf.extend(0..x.len());
+/// values the higher index first. A partial selection on integer keys, O(n + k log k).
+pub fn top_k(x: &[f32], k: usize, keys: &mut Vec<u64>) -> Vec<usize> {
+    // Ascending keys = value descending, then index descending: a total order, so the result
+    // is unique.
+    keys.clear();
+    keys.extend(x.iter().enumerate().map(|(i, &v)| !(u64::from(order_key(v)) << 32 | i as u64)));
     let k = k.min(x.len());
     if k == 0 {
         return Vec::new();
     }
-    if k < buf.len() {
-        buf.select_nth_unstable_by(k - 1, order);
+    if k < keys.len() {
+        keys.select_nth_unstable(k - 1);
     }
-    let mut top = buf[..k].to_vec();
-    top.sort_unstable_by(order);
-    top
+    let top = &mut keys[..k];
+    top.sort_unstable();
+    top.iter().map(|&key| (!key) as u32 as usize).collect()
 }
 
 /// numpy's float32 `exp(s - max(s)) / sum(...)`.
@@ -394,58 +407,104 @@ macro_rules! pairwise_sum {
 pairwise_sum!(pairwise_sum_f32, f32);
 pairwise_sum!(pairwise_sum_f64, f64);
 
-/// A float as Python's `json.dumps(float(x))` writes it.
-fn py_float(x: f64) -> String {
-    PyValue::Float(x).to_string()
-}
-
 impl Decoded {
     /// `predictions.json`: `json.dumps(all_predictions, indent=4) + "\n"`.
-    pub fn predictions_json(&self) -> String {
-        dict_json(self.examples.iter().map(|e| (e.id.as_str(), crate::json::py_json_str(&e.prediction))))
+    pub fn write_predictions_json<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        write_dict(out, &self.examples, 0..self.examples.len(), |out, e| push_py_json_str(out, &e.prediction))
     }
 
     /// `null_odds.json`.
-    pub fn null_odds_json(&self) -> String {
-        dict_json(self.examples.iter().map(|e| (e.id.as_str(), py_float(f64::from(e.null_odds)))))
+    pub fn write_null_odds_json<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        write_dict(out, &self.examples, 0..self.examples.len(), |out, e| push_py_json_float(out, f64::from(e.null_odds)))
     }
 
     /// `nbest_predictions.json`.
-    pub fn nbest_json(&self) -> String {
-        dict_json(self.examples.iter().map(|e| {
-            let mut s = String::from("[");
+    pub fn write_nbest_json<W: fmt::Write + ?Sized>(&self, out: &mut W) -> fmt::Result {
+        self.write_nbest_json_part(out, 0..self.examples.len())
+    }
+
+    /// The part of `nbest_predictions.json` that holds the examples in `range` (with the
+    /// opening brace when it starts at 0, the closing one when it ends at the last example):
+    /// the parts of consecutive ranges, concatenated, are the whole file, so they can be
+    /// formatted in parallel.
+    pub fn write_nbest_json_part<W: fmt::Write + ?Sized>(&self, out: &mut W, range: std::ops::Range<usize>) -> fmt::Result {
+        write_dict(out, &self.examples, range, |out, e| {
+            out.write_char('[')?;
             for (i, p) in e.nbest.iter().enumerate() {
-                s.push_str(if i == 0 { "\n        {" } else { ",\n        {" });
-                let text = format!("\n            \"text\": {}", crate::json::py_json_str(&p.text));
-                let start = format!("\n            \"start_logit\": {}", py_float(f64::from(p.start_logit)));
-                let end = format!("\n            \"end_logit\": {}", py_float(f64::from(p.end_logit)));
-                let prob = format!("\n            \"probability\": {}", py_float(p.probability));
+                out.write_str(if i == 0 { "\n        {" } else { ",\n        {" })?;
+                let text = |out: &mut W| {
+                    out.write_str("\n            \"text\": ")?;
+                    push_py_json_str(out, &p.text)
+                };
+                let logits = |out: &mut W| {
+                    out.write_str("\n            \"start_logit\": ")?;
+                    push_py_json_float(out, f64::from(p.start_logit))?;
+                    out.write_str(",\n            \"end_logit\": ")?;
+                    push_py_json_float(out, f64::from(p.end_logit))
+                };
+                // utils_qa's dicts: the fallback is built text first, the others logits first.
                 if p.fallback {
-                    s.push_str(&[text, start, end, prob].join(","));
+                    text(out)?;
+                    out.write_char(',')?;
+                    logits(out)?;
                 } else {
-                    s.push_str(&[start, end, text, prob].join(","));
+                    logits(out)?;
+                    out.write_char(',')?;
+                    text(out)?;
                 }
-                s.push_str("\n        }");
+                out.write_str(",\n            \"probability\": ")?;
+                push_py_json_float(out, p.probability)?;
+                out.write_str("\n        }")?;
             }
-            s.push_str(if e.nbest.is_empty() { "]" } else { "\n    ]" });
-            (e.id.as_str(), s)
-        }))
+            out.write_str(if e.nbest.is_empty() { "]" } else { "\n    ]" })
+        })
+    }
+
+    /// [`Decoded::write_predictions_json`] into a string.
+    pub fn predictions_json(&self) -> String {
+        to_string(|s| self.write_predictions_json(s))
+    }
+
+    /// [`Decoded::write_null_odds_json`] into a string.
+    pub fn null_odds_json(&self) -> String {
+        to_string(|s| self.write_null_odds_json(s))
+    }
+
+    /// [`Decoded::write_nbest_json`] into a string.
+    pub fn nbest_json(&self) -> String {
+        to_string(|s| self.write_nbest_json(s))
     }
 }
 
-/// `json.dumps(d, indent=4) + "\n"` for a dict whose values are already JSON.
-fn dict_json<'a>(entries: impl Iterator<Item = (&'a str, String)>) -> String {
-    let mut s = String::from("{");
-    let mut any = false;
-    for (k, v) in entries {
-        s.push_str(if any { ",\n    " } else { "\n    " });
-        s.push_str(&crate::json::py_json_str(k));
-        s.push_str(": ");
-        s.push_str(&v);
-        any = true;
-    }
-    s.push_str(if any { "\n}\n" } else { "}\n" });
+fn to_string(write: impl FnOnce(&mut String) -> fmt::Result) -> String {
+    let mut s = String::new();
+    write(&mut s).expect("writing to a String");
     s
+}
+
+/// `json.dumps(d, indent=4) + "\n"` for a dict of example id → the value `value` writes;
+/// only the entries of `range` (and the braces that belong to its ends).
+fn write_dict<W: fmt::Write + ?Sized>(
+    out: &mut W,
+    examples: &[ExamplePrediction],
+    range: std::ops::Range<usize>,
+    value: impl Fn(&mut W, &ExamplePrediction) -> fmt::Result,
+) -> fmt::Result {
+    let n = examples.len();
+    // The braces go with the parts holding the first and the last example.
+    if range.start == 0 && (range.end > 0 || n == 0) {
+        out.write_char('{')?;
+    }
+    for i in range.clone() {
+        out.write_str(if i > 0 { ",\n    " } else { "\n    " })?;
+        push_py_json_str(out, &examples[i].id)?;
+        out.write_str(": ")?;
+        value(out, &examples[i])?;
+    }
+    if range.end == n && (range.start < n || n == 0) {
+        out.write_str(if n == 0 { "}\n" } else { "\n}\n" })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -479,6 +538,31 @@ mod tests {
         assert_eq!(top_k(&x, 4, &mut buf), [2, 3, 1, 5]);
         assert_eq!(top_k(&x, 10, &mut buf), [2, 3, 1, 5, 0, 4]);
         assert_eq!(top_k(&x[..0], 3, &mut buf), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn integer_keys_order_as_the_float_comparison_does() {
+        // The comparator form (numpy's order via `py_cmp`, higher index first on ties) as the
+        // oracle, on values full of ties, signed zeros, NaNs and infinities.
+        let pool = [0.0, -0.0, 1.5, -1.5, f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 1e-40, -1e-40, 3.0];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut keys = Vec::new();
+        for round in 0..2000 {
+            let n = 1 + round % 50;
+            let x: Vec<f32> = (0..n)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    if state % 3 == 0 { f32::from_bits(state as u32 >> 1) } else { pool[(state >> 8) as usize % pool.len()] }
+                })
+                .collect();
+            let mut want: Vec<usize> = (0..n).collect();
+            want.sort_by(|&a, &b| py_cmp(x[b], x[a]).then(b.cmp(&a)));
+            let k = 1 + (state as usize >> 3) % (n + 2);
+            want.truncate(k);
+            assert_eq!(top_k(&x, k, &mut keys), want, "{x:?} k={k}");
+        }
     }
 
     #[test]
@@ -617,5 +701,21 @@ mod tests {
         assert!(nbest.starts_with("{\n    \"q1\": [\n        {\n            \"start_logit\": 2.0,\n            \"end_logit\": 2.0,\n            \"text\": \"\\ud83d\\ude00\",\n            \"probability\": "), "{nbest}");
         assert!(nbest.ends_with("\n        }\n    ]\n}\n"), "{nbest}");
         assert_eq!(Decoded::default().predictions_json(), "{}\n");
+
+        // Parts of consecutive ranges concatenate to the whole file, wherever the cut is.
+        let mut three = Decoded { examples: vec![d.examples[0].clone(); 3] };
+        for (i, e) in three.examples.iter_mut().enumerate() {
+            e.id = format!("q{i}");
+        }
+        let whole = three.nbest_json();
+        for cut in 0..=3 {
+            let mut parts = String::new();
+            three.write_nbest_json_part(&mut parts, 0..cut).unwrap();
+            three.write_nbest_json_part(&mut parts, cut..3).unwrap();
+            assert_eq!(parts, whole, "cut at {cut}");
+        }
+        let mut empty = String::new();
+        Decoded::default().write_nbest_json_part(&mut empty, 0..0).unwrap();
+        assert_eq!(empty, "{}\n");
     }
 }

@@ -208,9 +208,7 @@ impl fmt::Display for PyValue {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         match *self {
             PyValue::Int(i) => write!(f, "{i}"),
-            PyValue::Float(x) if x.is_nan() => f.write_str("NaN"),
-            PyValue::Float(x) if x.is_infinite() => f.write_str(if x > 0.0 { "Infinity" } else { "-Infinity" }),
-            PyValue::Float(x) => f.write_str(&py_float_repr(x)),
+            PyValue::Float(x) => push_py_json_float(f, x),
         }
     }
 }
@@ -218,37 +216,165 @@ impl fmt::Display for PyValue {
 /// `repr(x)` of a finite Python float: the shortest round-trip digits, fixed notation for
 /// decimal exponents in [-5, 16), else `d.ddde±XX`; always a `.0` or an exponent.
 pub fn py_float_repr(x: f64) -> String {
-    // Rust's `{:e}` gives the shortest round-trip digits: "-7.875e1", "1e-5", "0e0". When two
-    // strings of that length are equally close (15.6397247314453125 with 17 digits), it may
-    // pick the upper one; Python's repr rounds half to even: redo it with a precision, which
-    // is correctly rounded.
-    let shortest = format!("{x:e}");
-    let n_digits = shortest.split_once('e').map_or(0, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
-    let sci = format!("{x:.prec$e}", prec = n_digits.saturating_sub(1));
-    let (mantissa, exp) = sci.split_once('e').expect("{:e} always has an exponent");
-    let exp: i32 = exp.parse().expect("{:e} exponent is an integer");
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let n = digits.len() as i32;
+    let mut s = String::with_capacity(24);
+    push_py_float_repr(&mut s, x).expect("writing to a String");
+    s
+}
+
+/// A fixed buffer that `write!` formats into: no heap allocation per number.
+struct StackBuf {
+    bytes: [u8; 48],
+    len: usize,
+}
+
+impl StackBuf {
+    fn new() -> StackBuf {
+        StackBuf { bytes: [0; 48], len: 0 }
+    }
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("fmt writes UTF-8")
+    }
+}
+
+impl fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let dst = self.bytes.get_mut(self.len..self.len + s.len()).ok_or(fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len += s.len();
+        Ok(())
+    }
+}
+
+/// Write `repr(x)` of a finite float to `out` (see [`py_float_repr`]).
+pub fn push_py_float_repr<W: fmt::Write + ?Sized>(out: &mut W, x: f64) -> fmt::Result {
+    // Ryu gives the shortest round-trip digits, the closest to x among them. When two strings
+    // of that length are equally close (15.6397247314453125 with 17 digits), Python's repr
+    // takes the even one: redo those with Rust's `{:.prec$e}`, which is correctly rounded
+    // (ties to even). Only when a tie is possible: x must lie halfway between two n-digit
+    // decimals, i.e. its exact decimal value has n + 1 significant digits.
+    let mut ryu = ryu::Buffer::new();
+    let mut digits = Digits::parse(ryu.format_finite(x.abs()).as_bytes(), true);
+    if tie_possible(x, digits.len) {
+        use fmt::Write as _;
+        let mut exact = StackBuf::new();
+        write!(exact, "{:.prec$e}", x.abs(), prec = digits.len - 1).expect("48 bytes hold any f64 in {:e}");
+        digits = Digits::parse(exact.as_str().as_bytes(), false);
+    }
+    if x.is_sign_negative() {
+        out.write_char('-')?;
+    }
+    let (d, exp, n) = (digits.as_str(), digits.exp, digits.len);
+    const ZEROS: &str = "0000000000000000";
     if (-4..16).contains(&exp) {
-        // Fixed notation.
-        let point = exp + 1; // digits before the decimal point
+        // Fixed notation; `point` digits before the decimal point (-3 <= point <= 16).
+        let point = exp + 1;
         if point <= 0 {
-            format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
-        } else if point >= n {
-            format!("{sign}{digits}{}.0", "0".repeat((point - n) as usize))
+            out.write_str("0.")?;
+            out.write_str(&ZEROS[..(-point) as usize])?;
+            out.write_str(d)
+        } else if point as usize >= n {
+            out.write_str(d)?;
+            out.write_str(&ZEROS[..point as usize - n])?;
+            out.write_str(".0")
         } else {
-            let (a, b) = digits.split_at(point as usize);
-            format!("{sign}{a}.{b}")
+            out.write_str(&d[..point as usize])?;
+            out.write_char('.')?;
+            out.write_str(&d[point as usize..])
         }
     } else {
-        let (a, b) = digits.split_at(1);
-        let esign = if exp < 0 { '-' } else { '+' };
-        let frac = if b.is_empty() { String::new() } else { format!(".{b}") };
-        format!("{sign}{a}{frac}e{esign}{:02}", exp.abs())
+        out.write_str(&d[..1])?;
+        if n > 1 {
+            out.write_char('.')?;
+            out.write_str(&d[1..])?;
+        }
+        write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    }
+}
+
+/// The significant digits of a non-negative float and the decimal exponent of the first.
+struct Digits {
+    bytes: [u8; 24],
+    len: usize,
+    exp: i32,
+}
+
+impl Digits {
+    /// From "123.45", "0.00012", "1e-7", "1.5e300" (Ryu, or `{:e}`); trailing zeros are
+    /// dropped when `strip` (Ryu writes "100.0").
+    fn parse(text: &[u8], strip: bool) -> Digits {
+        let (mantissa, exp10) = match text.iter().position(|&c| c == b'e' || c == b'E') {
+            Some(i) => {
+                let e = std::str::from_utf8(&text[i + 1..]).expect("ASCII").parse::<i32>().expect("an integer exponent");
+                (&text[..i], e)
+            }
+            None => (text, 0),
+        };
+        let point = mantissa.iter().position(|&c| c == b'.').unwrap_or(mantissa.len());
+        let mut d = Digits { bytes: [b'0'; 24], len: 0, exp: 0 };
+        let mut leading = 0;
+        for &c in mantissa.iter().filter(|c| c.is_ascii_digit()) {
+            if d.len == 0 && c == b'0' {
+                leading += 1;
+                continue;
+            }
+            d.bytes[d.len] = c;
+            d.len += 1;
+        }
+        if d.len == 0 {
+            // Zero.
+            d.len = 1;
+            return d;
+        }
+        if strip {
+            while d.len > 1 && d.bytes[d.len - 1] == b'0' {
+                d.len -= 1;
+            }
+        }
+        d.exp = point as i32 - 1 - leading + exp10;
+        d
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII digits")
+    }
+}
+
+/// Whether the shortest round-trip form of `x` (`n_digits` digits) may be one of two equally
+/// close candidates. Both candidates round-trip, so half a unit in their last digit is within
+/// half an ulp of x: 10^n > 2^52 for normal numbers, n >= 16. Then x = m·2^-k (m odd) is
+/// exactly m·5^k·10^-k, whose digits are those of m·5^k: a tie needs exactly n + 1 of them.
+/// Subnormals and integers (k <= 0) are not analysed: treated as possible ties.
+fn tie_possible(x: f64, n_digits: usize) -> bool {
+    if n_digits < 16 && x.abs() >= f64::MIN_POSITIVE {
+        return false;
+    }
+    if x == 0.0 || x.abs() < f64::MIN_POSITIVE {
+        return x != 0.0;
+    }
+    let bits = x.to_bits();
+    let mantissa = (bits & 0x000F_FFFF_FFFF_FFFF) | 0x0010_0000_0000_0000;
+    let exp = ((bits >> 52) & 0x7FF) as i32 - 1075; // x = mantissa · 2^exp
+    let zeros = mantissa.trailing_zeros();
+    let (m, k) = (mantissa >> zeros, -(exp + zeros as i32));
+    if k <= 0 {
+        return true;
+    }
+    if k > 32 {
+        // m·5^k has at least 23 digits (> n + 1 <= 18): no tie; and would not fit a u128.
+        return false;
+    }
+    let digits = (u128::from(m) * 5u128.pow(k as u32)).ilog10() as usize + 1;
+    digits == n_digits + 1
+}
+
+/// Write a float as `json.dumps` writes it (`NaN`, `Infinity` included).
+pub fn push_py_json_float<W: fmt::Write + ?Sized>(out: &mut W, x: f64) -> fmt::Result {
+    if x.is_nan() {
+        out.write_str("NaN")
+    } else if x.is_infinite() {
+        out.write_str(if x > 0.0 { "Infinity" } else { "-Infinity" })
+    } else {
+        push_py_float_repr(out, x)
     }
 }
 
@@ -279,29 +405,40 @@ pub fn dumps(entries: &[(String, PyValue)], indent: bool) -> String {
 /// A string as `json.dumps` writes it (`ensure_ascii=True`): non-ASCII as `\uXXXX` escapes,
 /// astral characters as surrogate pairs.
 pub fn py_json_str(s: &str) -> String {
-    use std::fmt::Write;
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
+    push_py_json_str(&mut out, s).expect("writing to a String");
+    out
+}
+
+/// Write `s` as `json.dumps` writes a string (see [`py_json_str`]).
+pub fn push_py_json_str<W: fmt::Write + ?Sized>(out: &mut W, s: &str) -> fmt::Result {
+    out.write_char('"')?;
+    // Runs of printable ASCII are copied whole.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
+        if matches!(c, ' '..='~' | '\u{7f}') && c != '"' && c != '\\' {
+            continue;
+        }
+        out.write_str(&s[run..i])?;
+        run = i + c.len_utf8();
         match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' | '\u{7f}' => out.push(c),
+            '"' => out.write_str("\\\"")?,
+            '\\' => out.write_str("\\\\")?,
+            '\n' => out.write_str("\\n")?,
+            '\r' => out.write_str("\\r")?,
+            '\t' => out.write_str("\\t")?,
+            '\u{8}' => out.write_str("\\b")?,
+            '\u{c}' => out.write_str("\\f")?,
             _ => {
                 let mut units = [0u16; 2];
                 for u in c.encode_utf16(&mut units) {
-                    write!(out, "\\u{u:04x}").expect("writing to a String");
+                    write!(out, "\\u{u:04x}")?;
                 }
             }
         }
     }
-    out.push('"');
-    out
+    out.write_str(&s[run..])?;
+    out.write_char('"')
 }
 
 #[cfg(test)]
@@ -330,6 +467,62 @@ mod tests {
         for (x, want) in cases {
             assert_eq!(py_float_repr(x), want, "repr({x:?})");
         }
+    }
+
+    /// The formatting before the fast path: always re-formats at the shortest length with a
+    /// precision (correctly rounded, ties to even), kept as the oracle.
+    fn repr_oracle(x: f64) -> String {
+        let shortest = format!("{x:e}");
+        let n_digits = shortest.split_once('e').map_or(0, |(m, _)| m.chars().filter(char::is_ascii_digit).count());
+        let sci = format!("{x:.prec$e}", prec = n_digits.saturating_sub(1));
+        let (mantissa, exp) = sci.split_once('e').unwrap();
+        let exp: i32 = exp.parse().unwrap();
+        let (sign, mantissa) = mantissa.strip_prefix('-').map_or(("", mantissa), |m| ("-", m));
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        let n = digits.len() as i32;
+        if (-4..16).contains(&exp) {
+            let point = exp + 1;
+            if point <= 0 {
+                format!("{sign}0.{}{digits}", "0".repeat((-point) as usize))
+            } else if point >= n {
+                format!("{sign}{digits}{}.0", "0".repeat((point - n) as usize))
+            } else {
+                let (a, b) = digits.split_at(point as usize);
+                format!("{sign}{a}.{b}")
+            }
+        } else {
+            let (a, b) = digits.split_at(1);
+            let frac = if b.is_empty() { String::new() } else { format!(".{b}") };
+            format!("{sign}{a}{frac}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+        }
+    }
+
+    #[test]
+    fn fast_float_repr_equals_the_always_rounding_oracle() {
+        // xorshift over f64 bit patterns, f32 values widened (what decode writes), subnormals
+        // and numbers near the fixed/scientific switch.
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut checked = 0;
+        for i in 0..300_000 {
+            let bits = next();
+            let x = match i % 4 {
+                0 => f64::from_bits(bits),
+                1 => f64::from(f32::from_bits(bits as u32)),
+                2 => f64::from_bits(bits & 0x000F_FFFF_FFFF_FFFF), // subnormal
+                _ => (bits % 2_000_000) as f64 * 10f64.powi((bits >> 40) as i32 % 40 - 20) / 7.0,
+            };
+            if x.is_finite() {
+                assert_eq!(py_float_repr(x), repr_oracle(x), "bits {:#x}", x.to_bits());
+                checked += 1;
+            }
+        }
+        assert!(checked > 290_000);
     }
 
     #[test]

@@ -97,8 +97,12 @@ fn load_json_or_jsonl(path: &Path, bytes: &[u8]) -> Result<Dataset> {
     // JSON lines: the first line is a whole flat example. The official file is one object
     // with `data` (often on one line).
     let first_line = text.trim_start().lines().next().unwrap_or("");
-    let is_jsonl =
-        serde_json::from_str::<serde_json::Value>(first_line).is_ok_and(|v| v.get("question").is_some());
+    // (Probed without building a value: the official file is often one 4 MB line.)
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        question: Option<serde::de::IgnoredAny>,
+    }
+    let is_jsonl = serde_json::from_str::<Probe>(first_line).is_ok_and(|p| p.question.is_some());
     if is_jsonl {
         let mut rows = Vec::new();
         for (i, line) in text.lines().enumerate() {

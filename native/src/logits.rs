@@ -7,22 +7,68 @@
 use crate::error::{CliError, Result};
 use crate::fsio;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// A row-major `[rows, width]` float32 matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matrix {
     pub rows: usize,
     pub width: usize,
-    pub data: Vec<f32>,
+    pub data: Floats,
 }
 
-fn f32s(bytes: &[u8]) -> Vec<f32> {
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect()
+/// Float32 values, either owned or seen in place in a mapped file (little-endian and
+/// aligned, which both formats' writers arrange), so that reading 2 × 19 MB of logits costs
+/// no copy.
+#[derive(Clone)]
+pub enum Floats {
+    Owned(Vec<f32>),
+    InFile { file: Arc<fsio::Input>, at: usize, len: usize },
+}
+
+impl Floats {
+    /// The little-endian values in `bytes[at..at + 4 * len]` of `file`.
+    fn from_file(file: &Arc<fsio::Input>, at: usize, len: usize) -> Floats {
+        let raw = &file[at..at + 4 * len];
+        if cfg!(target_endian = "little") && bytemuck::try_cast_slice::<u8, f32>(raw).is_ok() {
+            Floats::InFile { file: Arc::clone(file), at, len }
+        } else {
+            Floats::Owned(raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect())
+        }
+    }
+}
+
+impl std::ops::Deref for Floats {
+    type Target = [f32];
+    fn deref(&self) -> &[f32] {
+        match self {
+            Floats::Owned(v) => v,
+            Floats::InFile { file, at, len } => bytemuck::cast_slice(&file[*at..*at + 4 * len]),
+        }
+    }
+}
+
+impl From<Vec<f32>> for Floats {
+    fn from(v: Vec<f32>) -> Floats {
+        Floats::Owned(v)
+    }
+}
+
+impl PartialEq for Floats {
+    fn eq(&self, other: &Floats) -> bool {
+        **self == **other
+    }
+}
+
+impl std::fmt::Debug for Floats {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "Floats({} values)", self.len())
+    }
 }
 
 /// The `start_logits` and `end_logits` of a safetensors file.
 pub fn read_safetensors(path: &Path) -> Result<(Matrix, Matrix)> {
-    let bytes = fsio::read(path)?;
+    let bytes = Arc::new(fsio::map(path)?);
     let bad = |m: String| CliError::input(path, format!("not a usable safetensors file: {m}"));
     if bytes.len() < 8 {
         return Err(bad("too short".into()));
@@ -31,7 +77,8 @@ pub fn read_safetensors(path: &Path) -> Result<(Matrix, Matrix)> {
     let header = bytes.get(8..8usize.saturating_add(n)).ok_or_else(|| bad("truncated header".into()))?;
     let header: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(header).map_err(|e| bad(format!("header: {e}")))?;
-    let data = &bytes[8 + n..];
+    let data_at = 8 + n;
+    let data = &bytes[data_at..];
     let tensor = |name: &str| -> Result<Matrix> {
         let t = header.get(name).ok_or_else(|| {
             let names: Vec<&str> = header.keys().filter(|k| *k != "__metadata__").map(String::as_str).collect();
@@ -51,15 +98,15 @@ pub fn read_safetensors(path: &Path) -> Result<(Matrix, Matrix)> {
             return Err(bad(format!("`{name}` has shape {shape:?}, expected [windows, positions]")));
         };
         let [b, e] = off[..] else { return Err(bad(format!("`{name}` has no data_offsets"))) };
-        let raw = data.get(b..e).filter(|r| r.len() == rows * width * 4).ok_or_else(|| bad(format!("`{name}` data is truncated")))?;
-        Ok(Matrix { rows, width, data: f32s(raw) })
+        data.get(b..e).filter(|r| r.len() == rows * width * 4).ok_or_else(|| bad(format!("`{name}` data is truncated")))?;
+        Ok(Matrix { rows, width, data: Floats::from_file(&bytes, data_at + b, rows * width) })
     };
     Ok((tensor("start_logits")?, tensor("end_logits")?))
 }
 
 /// A 2-D float32 `.npy` file (C order).
 pub fn read_npy(path: &Path) -> Result<Matrix> {
-    let bytes = fsio::read(path)?;
+    let bytes = Arc::new(fsio::map(path)?);
     let bad = |m: String| CliError::input(path, format!("not a usable .npy file: {m}"));
     if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("no NUMPY magic".into()));
@@ -88,11 +135,11 @@ pub fn read_npy(path: &Path) -> Result<Matrix> {
     let dims: Vec<usize> =
         shape.trim_matches(|c| c == '(' || c == ')').split(',').filter(|s| !s.trim().is_empty()).filter_map(|s| s.trim().parse().ok()).collect();
     let [rows, width] = dims[..] else { return Err(bad(format!("shape {shape}, expected (windows, positions)"))) };
-    let raw = &bytes[start + hlen..];
-    if raw.len() != rows * width * 4 {
-        return Err(bad(format!("{} data bytes for shape {shape}", raw.len())));
+    let raw = bytes.len() - (start + hlen);
+    if raw != rows * width * 4 {
+        return Err(bad(format!("{raw} data bytes for shape {shape}")));
     }
-    Ok(Matrix { rows, width, data: f32s(raw) })
+    Ok(Matrix { rows, width, data: Floats::from_file(&bytes, start + hlen, rows * width) })
 }
 
 /// Write a 2-D float32 `.npy` (version 1.0), for tools and tests.
@@ -105,7 +152,7 @@ pub fn npy_bytes(m: &Matrix) -> Vec<u8> {
     let mut out = b"\x93NUMPY\x01\x00".to_vec();
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for x in &m.data {
+    for x in m.data.iter() {
         out.extend_from_slice(&x.to_le_bytes());
     }
     out
@@ -124,7 +171,7 @@ pub fn safetensors_bytes(start: &Matrix, end: &Matrix) -> Vec<u8> {
     }
     let mut out = (h.len() as u64).to_le_bytes().to_vec();
     out.extend_from_slice(&h);
-    for x in start.data.iter().chain(&end.data) {
+    for x in start.data.iter().chain(end.data.iter()) {
         out.extend_from_slice(&x.to_le_bytes());
     }
     out
@@ -156,7 +203,7 @@ mod tests {
     use super::*;
 
     fn m(rows: usize, width: usize, k: f32) -> Matrix {
-        Matrix { rows, width, data: (0..rows * width).map(|i| i as f32 * k).collect() }
+        Matrix { rows, width, data: (0..rows * width).map(|i| i as f32 * k).collect::<Vec<_>>().into() }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::features_file::FeatureCache;
 use crate::fsio;
 use crate::logits::read_logits;
 use clap::Args;
-use squadkit_core::decode::{decode_with, DecodeError, DecodeOptions, ExamplePrediction, Logits};
+use squadkit_core::decode::{decode_with, DecodeError, DecodeOptions, Decoded, ExamplePrediction, Logits};
 use std::path::{Path, PathBuf};
 
 /// Turn start/end logits into answers as HF utils_qa's postprocess_qa_predictions does.
@@ -37,7 +37,7 @@ pub struct DecodeArgs {
 
 /// Load a feature cache and check that it was made from `dataset_path`'s examples.
 pub fn load_features(path: &Path, dataset: &squadkit_core::Dataset, dataset_path: &Path) -> Result<FeatureCache> {
-    let cache = FeatureCache::from_bytes(path, &fsio::read(path)?)?;
+    let cache = FeatureCache::from_bytes(path, &fsio::map(path)?)?;
     let ids = &cache.header.example_ids;
     let same = ids.len() == dataset.examples.len() && ids.iter().zip(&dataset.examples).all(|(a, e)| *a == e.id);
     if !same {
@@ -65,13 +65,30 @@ fn in_parallel(n: usize, run: &(dyn Fn(std::ops::Range<usize>) -> Vec<ExamplePre
     })
 }
 
+/// Write `predictions.json`, `nbest_predictions.json` and `null_odds.json` into `dir`, each
+/// atomically; the n-best file (most of the bytes) in pieces of 256 examples formatted on
+/// every core.
+pub fn write_decoded(dir: &Path, decoded: &Decoded) -> Result<()> {
+    const PIECE: usize = 256;
+    fsio::write_atomic_text(&dir.join("predictions.json"), |w| decoded.write_predictions_json(w))?;
+    fsio::write_atomic_text(&dir.join("null_odds.json"), |w| decoded.write_null_odds_json(w))?;
+    let n = decoded.examples.len();
+    fsio::write_atomic_parts(&dir.join("nbest_predictions.json"), n.div_ceil(PIECE).max(1), |k, w| {
+        decoded.write_nbest_json_part(w, k * PIECE..((k + 1) * PIECE).min(n))
+    })
+}
+
 pub fn run(args: &DecodeArgs) -> Result<()> {
     if args.n_best == 0 {
         return Err(CliError::Invalid("--n-best must be at least 1".into()));
     }
+    let t_load = std::time::Instant::now();
     let dataset = load_dataset(&args.data)?;
+    let data_s = t_load.elapsed().as_secs_f64();
     let cache = load_features(&args.features, &dataset, &args.data)?;
+    let features_s = t_load.elapsed().as_secs_f64() - data_s;
     let (start, end) = read_logits(&args.logits)?;
+    let load_s = t_load.elapsed().as_secs_f64();
     let logits_file = args.logits.last().expect("clap requires one").as_path();
     if (start.rows, start.width) != (end.rows, end.width) {
         return Err(CliError::input(logits_file, format!("start logits are {}x{} but end logits {}x{}", start.rows, start.width, end.rows, end.width)));
@@ -96,14 +113,7 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
     })?;
     let decode_s = t_decode.elapsed().as_secs_f64();
     let t_write = std::time::Instant::now();
-    let files = [
-        ("predictions.json", decoded.predictions_json()),
-        ("nbest_predictions.json", decoded.nbest_json()),
-        ("null_odds.json", decoded.null_odds_json()),
-    ];
-    for (name, text) in &files {
-        fsio::write_atomic(&args.out.join(name), text.as_bytes())?;
-    }
+    write_decoded(&args.out, &decoded)?;
     let write_s = t_write.elapsed().as_secs_f64();
     let empty = decoded.examples.iter().filter(|p| p.prediction.is_empty()).count();
     tracing::info!(
@@ -111,6 +121,9 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
         windows = cache.features.windows.len(),
         no_answer = empty,
         out = %args.out.display(),
+        data_s = format!("{data_s:.3}"),
+        features_s = format!("{features_s:.3}"),
+        load_s = format!("{load_s:.3}"),
         decode_s = format!("{decode_s:.3}"),
         write_s = format!("{write_s:.3}"),
         "decoded"

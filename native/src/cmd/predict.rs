@@ -92,9 +92,7 @@ pub fn predict(args: &PredictArgs) -> Result<Option<Evaluation>> {
     };
     let (decoded, eval) = decode_and_score(&set, &start, &end, width, &opts)?;
     let out = &args.output_dir;
-    fsio::write_atomic(&out.join("predictions.json"), decoded.predictions_json().as_bytes())?;
-    fsio::write_atomic(&out.join("nbest_predictions.json"), decoded.nbest_json().as_bytes())?;
-    fsio::write_atomic(&out.join("null_odds.json"), decoded.null_odds_json().as_bytes())?;
+    super::decode::write_decoded(out, &decoded)?;
     if args.raw_logits {
         let rows = set.features.windows.len();
         let t = |data: Vec<f32>| HostTensor { shape: vec![rows, width], data };
