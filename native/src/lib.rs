@@ -9,7 +9,6 @@ pub mod error;
 pub mod features_file;
 pub mod fsio;
 pub mod logits;
-pub mod resumable;
 pub mod runlog;
 pub mod signals;
 pub mod trainer;

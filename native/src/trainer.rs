@@ -30,8 +30,7 @@ use crate::model::roberta::{qa_loss, QaInput, RobertaConfig, RobertaForQuestionA
 use crate::model::weights::{self, HostTensor, TOKENIZER_FILES};
 use crate::runlog::{MetricsLog, Progress};
 use crate::signals::StopFlag;
-use crate::resumable::ResumableAdamW as AdamW;
-use crate::train::optim::{AdamWConfig, LinearSchedule};
+use crate::train::optim::{AdamW, AdamWConfig, LinearSchedule};
 use burn::module::AutodiffModule;
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{ElementConversion, FloatDType, Int, Tensor, TensorData};

@@ -102,7 +102,7 @@ fn sigterm_finishes_the_step_saves_and_exits_75() {
     let d = tempfile::tempdir().unwrap();
     let prep = prepared(d.path());
     let run = d.path().join("run");
-    let mut child = Command::new(squadkit_bin())
+    let child = Command::new(squadkit_bin())
         .args(args(&prep, &run, 100000, 0))
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

@@ -303,11 +303,6 @@ impl BackendTask for TrainTask<'_> {
             }
             (None, None) => p.config.init(&device),
         };
-        // Every parameter trainable, as after loading: `RobertaConfig::init` leaves the Linear
-        // biases (a fresh QA head's included) without gradients, which would also make a fresh
-        // run differ from its resumed continuation. A round trip through host tensors fixes both.
-        let host = weights::model_to_tensors(&model).into_iter().collect();
-        let model = weights::model_from_tensors::<B>(&p.config, host, &device).map_err(CliError::Other)?.0;
         let stop = StopFlag::install().map_err(|e| CliError::Other(format!("cannot install signal handlers: {e}")))?;
         let hyper = a.hyper();
         let spec = RunSpec {

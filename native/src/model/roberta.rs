@@ -129,8 +129,22 @@ impl RobertaConfig {
 
     /// A fresh model initialised as transformers' `_init_weights` does: normal(0,
     /// initializer_range) weights, zero biases, LayerNorm ones/zeros, and zero rows at the
-    /// padding index of the word and position embeddings.
+    /// padding index of the word and position embeddings. Every parameter is materialised
+    /// (burn initialises lazily, and a clone of a lazy parameter would draw its own values)
+    /// and trainable (a tensor made by `zeros_like` does not require gradients).
     pub fn init<B: Backend>(&self, device: &B::Device) -> RobertaForQuestionAnswering<B> {
+        struct Materialise;
+        impl<B: Backend> ParamVisitor<B> for Materialise {
+            fn visit<const D: usize>(&mut self, _name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
+                *p = Param::initialized(p.id, p.val().detach().require_grad());
+            }
+        }
+        let mut model = self.init_lazy(device);
+        model.visit_params(&mut Materialise);
+        model
+    }
+
+    fn init_lazy<B: Backend>(&self, device: &B::Device) -> RobertaForQuestionAnswering<B> {
         let h = self.hidden_size;
         let normal = Initializer::Normal { mean: 0.0, std: self.initializer_range };
         let linear = |i: usize, o: usize| {
@@ -470,5 +484,55 @@ fn visit_layer_norm<B: Backend, V: ParamVisitor<B>>(ln: &mut LayerNorm<B>, prefi
     v.visit(&format!("{prefix}.weight"), &mut ln.gamma, Layout::Same);
     if let Some(b) = ln.beta.as_mut() {
         v.visit(&format!("{prefix}.bias"), b, Layout::Same);
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod tests {
+    use super::*;
+    use burn::tensor::TensorData;
+    type B = burn::backend::Autodiff<burn::backend::Flex>;
+
+    struct Collect<'a, B: burn::tensor::backend::AutodiffBackend> {
+        grads: Option<&'a B::Gradients>,
+        values: Vec<(String, Vec<f32>, bool)>,
+    }
+    impl<B: burn::tensor::backend::AutodiffBackend> ParamVisitor<B> for Collect<'_, B> {
+        fn visit<const D: usize>(&mut self, name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
+            let has_grad = self.grads.is_some_and(|g| p.val().grad(g).is_some());
+            self.values.push((name.to_string(), p.val().into_data().to_vec::<f32>().unwrap(), has_grad));
+        }
+    }
+
+    #[test]
+    fn a_fresh_model_is_materialised_and_every_parameter_trains() {
+        let config = RobertaConfig::from_json(
+            br#"{"vocab_size": 30, "hidden_size": 8, "num_hidden_layers": 1, "num_attention_heads": 2,
+                 "intermediate_size": 16, "max_position_embeddings": 16, "type_vocab_size": 1,
+                 "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0}"#,
+        )
+        .unwrap();
+        let device = Default::default();
+        let model = config.init::<B>(&device);
+        // A clone made before first use holds the same values (lazy parameters would not).
+        let mut twin = model.clone();
+        let mut a = Collect::<B> { grads: None, values: vec![] };
+        twin.visit_params(&mut a);
+        let input = QaInput::<B> {
+            input_ids: Tensor::from_data(TensorData::new(vec![0i64, 5, 6, 2, 2, 7, 8, 2], [1, 8]), &device),
+            attention_mask: Tensor::from_data(TensorData::new(vec![1i64; 8], [1, 8]), &device),
+        };
+        let pos = |v: i64| Tensor::<B, 1, burn::tensor::Int>::from_data(TensorData::new(vec![v], [1]), &device);
+        let grads = qa_loss(&model.forward(input), pos(5), pos(6)).backward();
+        let mut model = model;
+        let mut b = Collect::<B> { grads: Some(&grads), values: vec![] };
+        model.visit_params(&mut b);
+        assert_eq!(a.values.len(), b.values.len());
+        for ((name, x, _), (_, y, has_grad)) in a.values.iter().zip(&b.values) {
+            assert_eq!(x, y, "{name}: a clone drew other values");
+            assert!(has_grad, "{name} gets no gradient");
+        }
+        let bias = b.values.iter().find(|(n, _, _)| n == "qa_outputs.bias").expect("a QA head bias");
+        assert!(bias.1.iter().all(|&v| v == 0.0), "biases start at zero");
     }
 }

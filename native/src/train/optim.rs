@@ -12,14 +12,21 @@
 //!   `s` earlier steps is `peak * s / warmup` during warmup, then decays linearly to 0 at
 //!   `total` (so with warmup the first step has LR 0, as in the Trainer).
 //!
-//! Moments live on the inner (non-autodiff) backend in float32, flattened per parameter.
+//! Moments live on the inner (non-autodiff) backend in float32, flattened per parameter and
+//! keyed by the HF parameter name (not burn's `ParamId`), so that a checkpoint can write them
+//! to `optimizer.safetensors` and put them back onto a model loaded later (whose `ParamId`s
+//! are new). Gradients are gathered in name order, so the global norm is summed in the same
+//! order every run: a resumed run is bit-identical to an uninterrupted one.
 
 use crate::model::roberta::{Layout, ParamVisitor, RobertaForQuestionAnswering};
-use crate::model::weights::decays;
-use burn::module::{Param, ParamId};
+use crate::model::weights::{decays, HostTensor};
+use burn::module::Param;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, Tensor};
-use std::collections::HashMap;
+use burn::tensor::{ElementConversion, Tensor, TensorData};
+use std::collections::BTreeMap;
+
+/// A flattened parameter-sized tensor on the inner backend (a gradient or a moment).
+type Flat<B> = Tensor<<B as AutodiffBackend>::InnerBackend, 1>;
 
 /// The optimizer's settings (defaults: the HF Trainer's with the seed's weight decay).
 #[derive(Debug, Clone, PartialEq)]
@@ -70,47 +77,38 @@ pub struct StepStats {
 /// AdamW with HF's settings over a [`RobertaForQuestionAnswering`].
 pub struct AdamW<B: AutodiffBackend> {
     pub config: AdamWConfig,
-    /// Steps taken so far.
+    /// Steps taken so far (bias correction uses it).
     pub steps: usize,
-    moments: HashMap<ParamId, (Tensor<B::InnerBackend, 1>, Tensor<B::InnerBackend, 1>)>,
+    /// `exp_avg` and `exp_avg_sq` by parameter name.
+    moments: BTreeMap<String, (Flat<B>, Flat<B>)>,
 }
 
 impl<B: AutodiffBackend> AdamW<B> {
     pub fn new(config: AdamWConfig) -> Self {
-        AdamW { config, steps: 0, moments: HashMap::new() }
+        AdamW { config, steps: 0, moments: BTreeMap::new() }
     }
 
     /// One optimizer step at `lr` with the gradients of a backward pass through `model`.
-    pub fn step(
-        &mut self,
-        lr: f64,
-        mut model: RobertaForQuestionAnswering<B>,
-        grads: &B::Gradients,
-    ) -> (RobertaForQuestionAnswering<B>, StepStats) {
-        // Gather the gradients, flattened.
+    pub fn step(&mut self, lr: f64, mut model: RobertaForQuestionAnswering<B>, grads: &B::Gradients) -> (RobertaForQuestionAnswering<B>, StepStats) {
+        // Gather the gradients, flattened, by name.
         struct Gather<'a, B: AutodiffBackend> {
             grads: &'a B::Gradients,
-            out: HashMap<ParamId, Tensor<B::InnerBackend, 1>>,
+            out: BTreeMap<String, Flat<B>>,
         }
         impl<B: AutodiffBackend> ParamVisitor<B> for Gather<'_, B> {
-            fn visit<const D: usize>(&mut self, _name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
+            fn visit<const D: usize>(&mut self, name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
                 if let Some(g) = p.val().grad(self.grads) {
-                    self.out.insert(p.id, g.flatten::<1>(0, D - 1));
+                    self.out.insert(name.to_string(), g.flatten::<1>(0, D - 1));
                 }
             }
         }
-        let mut gather = Gather::<B> { grads, out: HashMap::new() };
+        let mut gather = Gather::<B> { grads, out: BTreeMap::new() };
         model.visit_params(&mut gather);
         let mut grads = gather.out;
 
-        // Global-norm clipping.
-        let squares: Vec<Tensor<B::InnerBackend, 1>> = grads.values().map(|g| g.clone().square().sum()).collect();
-        let grad_norm = if squares.is_empty() {
-            0.0
-        } else {
-            let total: f64 = Tensor::cat(squares, 0).sum().into_scalar().elem::<f64>();
-            total.sqrt()
-        };
+        // Global-norm clipping; the squares are summed in name order.
+        let squares: Vec<Flat<B>> = grads.values().map(|g| g.clone().square().sum()).collect();
+        let grad_norm = if squares.is_empty() { 0.0 } else { Tensor::cat(squares, 0).sum().into_scalar().elem::<f64>().sqrt() };
         if let Some(max) = self.config.max_grad_norm {
             let coef = (max / (grad_norm + 1e-6)).min(1.0);
             for g in grads.values_mut() {
@@ -126,19 +124,19 @@ impl<B: AutodiffBackend> AdamW<B> {
             lr: f64,
             bias1: f64,
             bias2_sqrt: f64,
-            grads: HashMap<ParamId, Tensor<B::InnerBackend, 1>>,
-            moments: &'a mut HashMap<ParamId, (Tensor<B::InnerBackend, 1>, Tensor<B::InnerBackend, 1>)>,
+            grads: BTreeMap<String, Flat<B>>,
+            moments: &'a mut BTreeMap<String, (Flat<B>, Flat<B>)>,
         }
         impl<B: AutodiffBackend> ParamVisitor<B> for Update<'_, B> {
             fn visit<const D: usize>(&mut self, name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
-                let Some(g) = self.grads.remove(&p.id) else { return };
+                let Some(g) = self.grads.remove(name) else { return };
                 let value = p.val().inner();
                 let shape = value.shape();
                 let mut w = value.flatten::<1>(0, D - 1);
                 if decays(name) && self.c.weight_decay != 0.0 {
                     w = w * (1.0 - self.lr * self.c.weight_decay);
                 }
-                let (m, v) = match self.moments.remove(&p.id) {
+                let (m, v) = match self.moments.remove(name) {
                     Some(mv) => mv,
                     None => (g.zeros_like(), g.zeros_like()),
                 };
@@ -146,7 +144,7 @@ impl<B: AutodiffBackend> AdamW<B> {
                 let v = v * self.c.beta2 + g.square() * (1.0 - self.c.beta2);
                 let denom = v.clone().sqrt() / self.bias2_sqrt + self.c.eps;
                 let w = w - m.clone() / denom * (self.lr / self.bias1);
-                self.moments.insert(p.id, (m, v));
+                self.moments.insert(name.to_string(), (m, v));
                 let w: Tensor<B::InnerBackend, D> = w.reshape(shape);
                 *p = Param::initialized(p.id, Tensor::from_inner(w).require_grad());
             }
@@ -161,6 +159,37 @@ impl<B: AutodiffBackend> AdamW<B> {
         };
         model.visit_params(&mut update);
         (model, StepStats { grad_norm, lr })
+    }
+
+    /// The moments as host tensors `<param>.exp_avg` and `<param>.exp_avg_sq` (flat), by name.
+    pub fn export_moments(&self) -> Vec<(String, HostTensor)> {
+        let host = |t: &Flat<B>| {
+            let data = t.clone().into_data().convert::<f32>().to_vec::<f32>().expect("float moments");
+            HostTensor { shape: vec![data.len()], data }
+        };
+        self.moments
+            .iter()
+            .flat_map(|(name, (m, v))| [(format!("{name}.exp_avg"), host(m)), (format!("{name}.exp_avg_sq"), host(v))])
+            .collect()
+    }
+
+    /// Restore moments written by [`Self::export_moments`]; the error names what does not fit.
+    pub fn import_moments(&mut self, mut tensors: BTreeMap<String, HostTensor>, device: &B::Device) -> Result<(), String> {
+        self.moments.clear();
+        let names: Vec<String> = tensors.keys().filter_map(|k| k.strip_suffix(".exp_avg").map(str::to_string)).collect();
+        for name in names {
+            let m = tensors.remove(&format!("{name}.exp_avg")).expect("listed");
+            let v = tensors.remove(&format!("{name}.exp_avg_sq")).ok_or_else(|| format!("{name}.exp_avg_sq is missing"))?;
+            if m.data.len() != v.data.len() {
+                return Err(format!("{name}: exp_avg and exp_avg_sq differ in size"));
+            }
+            let t = |h: HostTensor| Flat::<B>::from_data(TensorData::new(h.data, [h.shape.iter().product::<usize>()]), device);
+            self.moments.insert(name, (t(m), t(v)));
+        }
+        if let Some(k) = tensors.keys().next() {
+            return Err(format!("unexpected tensor {k}"));
+        }
+        Ok(())
     }
 }
 
@@ -180,5 +209,85 @@ mod tests {
         let s = LinearSchedule { peak_lr: 3e-5, warmup_steps: 10, total_steps: 100 };
         assert!((s.lr(5) - 1.5e-5).abs() < 1e-20);
         assert!((s.lr(55) - 1.5e-5).abs() < 1e-18);
+    }
+}
+
+#[cfg(all(test, feature = "flex"))]
+mod resume_tests {
+    use super::*;
+    use crate::model::roberta::{qa_loss, QaInput, RobertaConfig};
+    use crate::model::weights::model_to_tensors;
+    use std::collections::BTreeMap;
+    type B = burn::backend::Autodiff<burn::backend::Flex>;
+
+    fn tiny() -> RobertaConfig {
+        RobertaConfig::from_json(
+            br#"{"vocab_size": 40, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2,
+                 "intermediate_size": 32, "max_position_embeddings": 20, "type_vocab_size": 1,
+                 "hidden_dropout_prob": 0.0, "attention_probs_dropout_prob": 0.0, "layer_norm_eps": 1e-5}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn moments_saved_and_restored_midway_give_bit_identical_weights() {
+        let device = Default::default();
+        <B as burn::tensor::backend::Backend>::seed(&device, 3);
+        let start = tiny().init::<B>(&device);
+        let ids: Vec<i64> = vec![0, 5, 6, 2, 2, 7, 8, 9, 2, 1, 0, 11, 2, 2, 12, 13, 14, 15, 2, 1];
+        let mask: Vec<i64> = ids.iter().enumerate().map(|(i, _)| i64::from(i % 10 != 9)).collect();
+        let input = || QaInput::<B> {
+            input_ids: Tensor::from_data(TensorData::new(ids.clone(), [2, 10]), &device),
+            attention_mask: Tensor::from_data(TensorData::new(mask.clone(), [2, 10]), &device),
+        };
+        let pos = |v: Vec<i64>| Tensor::<B, 1, burn::tensor::Int>::from_data(TensorData::new(v, [2]), &device);
+        // Parameters initialise lazily (a clone draws its own values): start both from data.
+        let host: BTreeMap<String, HostTensor> = model_to_tensors(&start).into_iter().collect();
+        let load = || crate::model::weights::model_from_tensors::<B>(&tiny(), host.clone(), &device).unwrap().0;
+        // Clipping on (max norm small enough to clip): the norm's summation order matters.
+        let cfg = AdamWConfig { weight_decay: 0.01, max_grad_norm: Some(0.5), ..Default::default() };
+        let (mut a, mut b) = (load(), load());
+        let (mut oa, mut ob) = (AdamW::<B>::new(cfg.clone()), AdamW::<B>::new(cfg.clone()));
+        let mut clipped = false;
+        for step in 0..4 {
+            let ga = qa_loss(&a.forward(input()), pos(vec![5, 0]), pos(vec![6, 0])).backward();
+            let (next, stats) = oa.step(1e-2, a, &ga);
+            a = next;
+            clipped |= stats.grad_norm > 0.5;
+            let gb = qa_loss(&b.forward(input()), pos(vec![5, 0]), pos(vec![6, 0])).backward();
+            b = ob.step(1e-2, b, &gb).0;
+            if step == 1 {
+                // Checkpoint: moments and weights through host tensors, onto new ParamIds.
+                let saved: BTreeMap<String, HostTensor> = ob.export_moments().into_iter().collect();
+                assert_eq!(saved.len(), 2 * model_to_tensors(&b).len(), "two moments per parameter");
+                let weights: BTreeMap<String, HostTensor> = model_to_tensors(&b).into_iter().collect();
+                b = crate::model::weights::model_from_tensors::<B>(&tiny(), weights, &device).unwrap().0;
+                let mut fresh = AdamW::<B>::new(cfg.clone());
+                fresh.steps = ob.steps;
+                fresh.import_moments(saved, &device).unwrap();
+                ob = fresh;
+            }
+        }
+        assert!(clipped, "the test must exercise clipping");
+        let diffs: Vec<(String, f32)> = model_to_tensors(&a)
+            .into_iter()
+            .zip(model_to_tensors(&b))
+            .map(|((n, x), (_, y))| (n, x.data.iter().zip(&y.data).map(|(p, q)| (p - q).abs()).fold(0.0, f32::max)))
+            .filter(|(_, d)| *d != 0.0)
+            .collect();
+        assert!(diffs.is_empty(), "weights differ: {diffs:?}");
+    }
+
+    #[test]
+    fn import_names_what_does_not_fit() {
+        let device = Default::default();
+        let mut opt = AdamW::<B>::new(AdamWConfig::default());
+        let h = |n: usize| HostTensor { shape: vec![n], data: vec![0.0; n] };
+        let only_avg: BTreeMap<String, HostTensor> = [("w.exp_avg".to_string(), h(2))].into_iter().collect();
+        assert_eq!(opt.import_moments(only_avg, &device).unwrap_err(), "w.exp_avg_sq is missing");
+        let sizes: BTreeMap<String, HostTensor> = [("w.exp_avg".to_string(), h(2)), ("w.exp_avg_sq".to_string(), h(3))].into_iter().collect();
+        assert!(opt.import_moments(sizes, &device).unwrap_err().contains("differ in size"));
+        let stray: BTreeMap<String, HostTensor> = [("x.other".to_string(), h(1))].into_iter().collect();
+        assert_eq!(opt.import_moments(stray, &device).unwrap_err(), "unexpected tensor x.other");
     }
 }
