@@ -122,7 +122,7 @@ where
     if logits.start.len() != logits.end.len() {
         return Err(DecodeError::Shape { start: logits.start.len(), end: logits.end.len() });
     }
-    let rows = if logits.width == 0 { 0 } else { logits.start.len() / logits.width };
+    let rows = logits.start.len().checked_div(logits.width).unwrap_or(0);
     if rows * logits.width != logits.start.len() || rows != features.windows.len() {
         return Err(DecodeError::Rows { expected: features.windows.len(), got: rows });
     }
@@ -328,7 +328,7 @@ fn softmax_f32(scores: &[f32]) -> Vec<f32> {
 pub fn numpy_exp_f32(x: f32) -> f32 {
     const XMAX: f32 = 88.72283935546875;
     const XMIN: f32 = -103.97208404541015625;
-    const LOG2E: f32 = 1.442695040888963407359924681001892137;
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HIGH: f32 = -6.93145752e-1;
     const LN2_LOW: f32 = -1.42860677e-6;
     const P: [f32; 6] = [
@@ -554,7 +554,7 @@ mod tests {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    if state % 3 == 0 { f32::from_bits(state as u32 >> 1) } else { pool[(state >> 8) as usize % pool.len()] }
+                    if state.is_multiple_of(3) { f32::from_bits(state as u32 >> 1) } else { pool[(state >> 8) as usize % pool.len()] }
                 })
                 .collect();
             let mut want: Vec<usize> = (0..n).collect();

@@ -13,7 +13,8 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 36.0;
 const BOTTOM: f64 = 44.0;
 
-fn escape(s: &str) -> String {
+/// Text for SVG/XML content or a quoted attribute.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

@@ -166,7 +166,7 @@ pub fn safetensors_bytes(start: &Matrix, end: &Matrix) -> Vec<u8> {
         "end_logits": {"dtype": "F32", "shape": [end.rows, end.width], "data_offsets": [s, s + end.data.len() * 4]},
     });
     let mut h = serde_json::to_vec(&header).expect("a header serialises");
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = (h.len() as u64).to_le_bytes().to_vec();
@@ -217,6 +217,27 @@ mod tests {
         let st = dir.path().join("l.safetensors");
         std::fs::write(&st, safetensors_bytes(&s, &e)).unwrap();
         assert_eq!(read_logits(std::slice::from_ref(&st)).unwrap(), (s, e));
+    }
+
+    #[test]
+    fn aligned_values_are_seen_in_place_and_unaligned_ones_copied() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, e) = (m(3, 5, 0.5), m(3, 5, -1.25));
+        let aligned = dir.path().join("a.safetensors");
+        std::fs::write(&aligned, safetensors_bytes(&s, &e)).unwrap();
+        let (a, _) = read_safetensors(&aligned).unwrap();
+        assert!(matches!(a.data, Floats::InFile { .. }), "{:?}", a.data);
+        assert_eq!(a, s);
+        // One more space in the header moves the data off 4-byte alignment.
+        let mut bytes = safetensors_bytes(&s, &e);
+        let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        bytes.insert(8 + n, b' ');
+        bytes[..8].copy_from_slice(&(n as u64 + 1).to_le_bytes());
+        let unaligned = dir.path().join("u.safetensors");
+        std::fs::write(&unaligned, bytes).unwrap();
+        let (us, ue) = read_safetensors(&unaligned).unwrap();
+        assert!(matches!(us.data, Floats::Owned(_)), "{:?}", us.data);
+        assert_eq!((us, ue), (s, e));
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl MetricsLog {
             .unwrap_or_default()
             .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok()?.get("wall_time")?.as_f64())
-            .last()
+            .next_back()
             .unwrap_or(0.0)
     }
 }
@@ -109,7 +109,7 @@ impl Progress {
                 bar.set_message(message.to_string());
             }
             None => {
-                if step % self.every == 0 || step == total {
+                if step.is_multiple_of(self.every) || step == total {
                     eprintln!("step {step}/{total} {message}");
                 }
             }

@@ -477,7 +477,7 @@ pub fn train<B: AutodiffBackend>(spec: RunSpec, mut model: RobertaForQuestionAns
         let gs = state.global_step;
         let epoch_f = gs as f64 / steps_per_epoch as f64;
         progress.step(gs, max_steps, &format!("loss {:.4} lr {:.2e}", loss_sum / loss_n as f64, lr));
-        if gs % h.logging_steps.max(1) as u64 == 0 || gs == max_steps {
+        if gs.is_multiple_of(h.logging_steps.max(1) as u64) || gs == max_steps {
             let secs = window_start.elapsed().as_secs_f64().max(1e-9);
             let mut f = Map::new();
             f.insert("step".into(), json!(gs));
@@ -493,7 +493,7 @@ pub fn train<B: AutodiffBackend>(spec: RunSpec, mut model: RobertaForQuestionAns
             window_start = Instant::now();
         }
         let finished = gs == max_steps;
-        if let Some(set) = spec.eval.filter(|_| eval_every.is_some_and(|n| gs % n == 0) || finished) {
+        if let Some(set) = spec.eval.filter(|_| eval_every.is_some_and(|n| gs.is_multiple_of(n)) || finished) {
             let inner = model.valid();
             let (s, e, w) = predict_logits(&inner, &set.features, h.per_device_eval_batch_size, spec.pad_id, device);
             let (_, eval) = decode_and_score(set, &s, &e, w, &spec.decode)?;
@@ -512,7 +512,7 @@ pub fn train<B: AutodiffBackend>(spec: RunSpec, mut model: RobertaForQuestionAns
             last_eval = Some(f);
         }
         let stop_signal = spec.stop.received().or_else(|| spec.stop_after.filter(|&n| steps_this_attempt >= n && !finished).map(|_| "--stop-after"));
-        let save_now = finished || stop_signal.is_some() || (h.save_steps > 0 && gs % h.save_steps as u64 == 0);
+        let save_now = finished || stop_signal.is_some() || (h.save_steps > 0 && gs.is_multiple_of(h.save_steps as u64));
         if save_now {
             state.wall_time = wall(&started);
             let files = checkpoint_files(&spec, &model, &opt, &state)?;

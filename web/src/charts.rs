@@ -2,6 +2,7 @@
 //! any SVG string — these and core's `report` charts — through an `<img>`, where nothing in it
 //! can run or load.
 
+use squadkit_core::report::escape;
 use std::fmt::Write;
 
 const W: f64 = 480.0;
@@ -11,12 +12,6 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 30.0;
 const BOTTOM: f64 = 40.0;
 
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// A number for an axis label: short, no float noise.
 pub fn tick(x: f64) -> String {

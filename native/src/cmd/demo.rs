@@ -142,6 +142,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let max_seq_length = 128;
     let config_path = out.join("tiny-config.json");
     fsio::write_atomic(&config_path, tiny_config(vocab, max_seq_length).as_bytes())?;
+    let window = super::WindowArgs { max_seq_length, doc_stride: 32, max_query_length: 32 };
     if args.prepare_only {
         println!("{}", out.display());
         eprintln!("wrote data/, tokenizer/tokenizer.json and tiny-config.json to {}", out.display());
@@ -157,9 +158,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         validation_file: Some(dev_file.clone()),
         output_dir: out.clone(),
         resume: None,
-        max_seq_length,
-        doc_stride: 32,
-        max_query_length: 32,
+        window,
         dynamic_padding: true,
         group_by_length: true,
         learning_rate: 2e-3,
@@ -181,9 +180,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         save_total_limit: Some(1),
         eval_strategy: EvalStrategy::Epoch,
         eval_steps: None,
-        n_best_size: 20,
-        max_answer_length: 30,
-        null_score_diff_threshold: 0.0,
+        answers: super::AnswerArgs::default(),
         backend: args.backend,
         precision: crate::cmd::train::Precision::F32,
         stop_after: None,
@@ -202,13 +199,9 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         data: dev_file,
         output_dir: out.clone(),
         tokenizer: None,
-        max_seq_length,
-        doc_stride: 32,
-        max_query_length: 32,
+        window,
         per_device_eval_batch_size: 64,
-        n_best_size: 20,
-        max_answer_length: 30,
-        null_score_diff_threshold: 0.0,
+        answers: super::AnswerArgs::default(),
         raw_logits: false,
         evaluate: true,
         backend: args.backend,

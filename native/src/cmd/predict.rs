@@ -11,8 +11,6 @@ use crate::model::{run_on, BackendKind, BackendTask};
 use crate::trainer::{decode_and_score, predict_logits, WindowSet};
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
-use squadkit_core::decode::DecodeOptions;
-use squadkit_core::preprocess::PreprocessConfig;
 use squadkit_core::Evaluation;
 use std::path::PathBuf;
 
@@ -31,20 +29,12 @@ pub struct PredictArgs {
     /// The tokenizer [default: the model directory].
     #[arg(long, value_name = "PATH")]
     pub tokenizer: Option<PathBuf>,
-    #[arg(long, default_value_t = 384)]
-    pub max_seq_length: usize,
-    #[arg(long, default_value_t = 128)]
-    pub doc_stride: usize,
-    #[arg(long, default_value_t = 64)]
-    pub max_query_length: usize,
+    #[command(flatten)]
+    pub window: super::WindowArgs,
     #[arg(long, default_value_t = 32)]
     pub per_device_eval_batch_size: usize,
-    #[arg(long, default_value_t = 20)]
-    pub n_best_size: usize,
-    #[arg(long, default_value_t = 30)]
-    pub max_answer_length: usize,
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub null_score_diff_threshold: f32,
+    #[command(flatten)]
+    pub answers: super::AnswerArgs,
     /// Also write `logits.safetensors` (start_logits, end_logits: [windows, max window length]).
     #[arg(long)]
     pub raw_logits: bool,
@@ -74,22 +64,12 @@ pub fn predict(args: &PredictArgs) -> Result<Option<Evaluation>> {
     let config = weights::read_config(&args.model)?;
     let tok_path = args.tokenizer.clone().unwrap_or_else(|| args.model.clone());
     let (tok, _) = load_tokenizer(&tok_path)?;
-    check_fit(&tok, &tok_path, &config, &args.model.join("config.json"), args.max_seq_length)?;
-    let pp = PreprocessConfig {
-        max_seq_length: args.max_seq_length,
-        doc_stride: args.doc_stride,
-        max_query_length: args.max_query_length,
-        pad_to_max_length: false,
-        ..Default::default()
-    };
+    check_fit(&tok, &tok_path, &config, &args.model.join("config.json"), args.window.max_seq_length)?;
+    let pp = args.window.preprocess_config(false);
     pp.check().map_err(|e| CliError::Invalid(e.to_string()))?;
     let set = windows(&tok, &args.data, &pp)?;
     let (start, end, width) = run_on(args.backend, PredictTask { args, set: &set, pad_id: tok.pad_id() })?;
-    let opts = DecodeOptions {
-        n_best: args.n_best_size,
-        max_answer_length: args.max_answer_length,
-        null_threshold: args.null_score_diff_threshold,
-    };
+    let opts = args.answers.decode_options();
     let (decoded, eval) = decode_and_score(&set, &start, &end, width, &opts)?;
     let out = &args.output_dir;
     super::decode::write_decoded(out, &decoded)?;

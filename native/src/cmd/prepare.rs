@@ -36,13 +36,8 @@ pub struct PrepareArgs {
     /// tokenizer.json, or a directory with tokenizer.json or vocab.json + merges.txt.
     #[arg(long, value_name = "PATH")]
     pub tokenizer: PathBuf,
-    #[arg(long, default_value_t = 384)]
-    pub max_seq_length: usize,
-    #[arg(long, default_value_t = 128)]
-    pub doc_stride: usize,
-    /// A question that would leave no room for context is cut to this many tokens (counted).
-    #[arg(long, default_value_t = 64)]
-    pub max_query_length: usize,
+    #[command(flatten)]
+    pub window: super::WindowArgs,
     #[arg(long, value_enum, default_value_t = SplitArg::Validation)]
     pub split: SplitArg,
     /// Do not pad windows to --max-seq-length (dynamic padding is then the trainer's job).
@@ -77,14 +72,11 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         return Err(CliError::Invalid("nothing to write: give --out FEATURES and/or --jsonl OUT.jsonl".into()));
     }
     let config = PreprocessConfig {
-        max_seq_length: args.max_seq_length,
-        doc_stride: args.doc_stride,
-        max_query_length: args.max_query_length,
-        pad_to_max_length: !args.no_padding,
         start_label: match args.start_label {
             StartLabelArg::RunQa => StartLabel::RunQa,
             StartLabelArg::WithinContext => StartLabel::WithinContext,
         },
+        ..args.window.preprocess_config(!args.no_padding)
     };
     config.check().map_err(|e| CliError::Invalid(e.to_string()))?;
     let split = match args.split {

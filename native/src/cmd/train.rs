@@ -21,7 +21,6 @@ use crate::signals::{StopFlag, EXIT_PREEMPTED};
 use crate::trainer::{self, EvalStrategy, Hyper, Outcome, RunSpec, WindowSet};
 use burn::tensor::backend::AutodiffBackend;
 use clap::{Args, ValueEnum};
-use squadkit_core::decode::DecodeOptions;
 use squadkit_core::preprocess::{preprocess, PreprocessConfig};
 use squadkit_core::tokenize::QaTokenizer;
 use std::path::{Path, PathBuf};
@@ -57,12 +56,8 @@ pub struct TrainArgs {
     /// directory (a fresh start when there is none); else the given checkpoint directory.
     #[arg(long, value_name = "CHECKPOINT", num_args = 0..=1, default_missing_value = "auto")]
     pub resume: Option<PathBuf>,
-    #[arg(long, default_value_t = 384)]
-    pub max_seq_length: usize,
-    #[arg(long, default_value_t = 128)]
-    pub doc_stride: usize,
-    #[arg(long, default_value_t = 64)]
-    pub max_query_length: usize,
+    #[command(flatten)]
+    pub window: super::WindowArgs,
     /// Pad each batch to its longest window instead of to --max-seq-length (run_qa's
     /// `--pad_to_max_length False`).
     #[arg(long)]
@@ -114,12 +109,8 @@ pub struct TrainArgs {
     /// Evaluate every N steps with --eval-strategy steps [default: --logging-steps].
     #[arg(long)]
     pub eval_steps: Option<usize>,
-    #[arg(long, default_value_t = 20)]
-    pub n_best_size: usize,
-    #[arg(long, default_value_t = 30)]
-    pub max_answer_length: usize,
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub null_score_diff_threshold: f32,
+    #[command(flatten)]
+    pub answers: super::AnswerArgs,
     #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
     pub backend: BackendKind,
     /// bf16 runs the matmuls in bfloat16 with float32 master weights.
@@ -238,20 +229,14 @@ pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
     };
     let tok_path = args.tokenizer.clone().or_else(|| args.model.clone()).expect("clap requires one");
     let (tok, tokenizer_dir) = load_tokenizer(&tok_path)?;
-    check_fit(&tok, &tok_path, &config, &config_path, args.max_seq_length)?;
+    check_fit(&tok, &tok_path, &config, &config_path, args.window.max_seq_length)?;
     if args.eval_strategy != EvalStrategy::No && args.validation_file.is_none() {
         return Err(CliError::Invalid(format!("--eval-strategy {:?} needs --validation-file", args.eval_strategy).to_lowercase()));
     }
     if args.per_device_train_batch_size == 0 || args.gradient_accumulation_steps == 0 {
         return Err(CliError::Invalid("batch size and gradient accumulation steps must be at least 1".into()));
     }
-    let pp = PreprocessConfig {
-        max_seq_length: args.max_seq_length,
-        doc_stride: args.doc_stride,
-        max_query_length: args.max_query_length,
-        pad_to_max_length: !args.dynamic_padding,
-        ..Default::default()
-    };
+    let pp = args.window.preprocess_config(!args.dynamic_padding);
     pp.check().map_err(|e| CliError::Invalid(e.to_string()))?;
     let train = windows(&tok, &args.train_file, &pp)?;
     let eval = args.validation_file.as_ref().map(|p| windows(&tok, p, &pp)).transpose()?;
@@ -313,11 +298,7 @@ impl BackendTask for TrainTask<'_> {
             eval: p.eval.as_ref(),
             pad_id: p.pad_id,
             tokenizer_dir: Some(&p.tokenizer_dir),
-            decode: DecodeOptions {
-                n_best: a.n_best_size,
-                max_answer_length: a.max_answer_length,
-                null_threshold: a.null_score_diff_threshold,
-            },
+            decode: a.answers.decode_options(),
             stop,
             resume: p.resume.clone(),
             stop_after: a.stop_after,
