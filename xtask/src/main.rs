@@ -4,7 +4,10 @@
 //!   wasm-bindgen's test runner at the pinned version, Trunk, Debian's chromium and
 //!   chromedriver, the browser suite's npm packages), build the `squadkit` binary, then run
 //!   every suite: the workspace's native tests, core's suites under wasm32, the web app's
-//!   component tests in Chrome, `trunk build --release` and the browser end-to-end suite.
+//!   component tests in Chrome, `trunk build --release` and the browser end-to-end suite;
+//!   last, the model's forward pass on the wgpu backend through Mesa's software Vulkan driver
+//!   (lavapipe, installed from Debian when missing). `--skip-wasm` and `--skip-wgpu` leave
+//!   those parts out (saying so).
 //! - `cargo xtask setup`: only the installs.
 //! - `cargo xtask bench evaluate`: the official script vs `squadkit evaluate`, side by side.
 
@@ -98,8 +101,26 @@ fn slurm_setup() {
     }
 }
 
+/// The wgpu forward test (native/tests/model_parity.rs) with the `wgpu` feature, on Mesa's
+/// lavapipe. Run last: its build replaces target/debug/squadkit with a wgpu-enabled one.
+fn wgpu_test() -> Result<(), String> {
+    if !Path::new("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json").exists() && Path::new("/usr/bin/apt-get").exists() {
+        let install = || run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "mesa-vulkan-drivers", "libvulkan1"]));
+        if install().is_err() {
+            run(Command::new("apt-get").arg("update"))?;
+            install()?;
+        }
+    }
+    let runtime = std::env::temp_dir().join("squadkit-xdg-runtime");
+    std::fs::create_dir_all(&runtime).map_err(|e| format!("{}: {e}", runtime.display()))?;
+    run(Command::new(cargo())
+        .args(["test", "-p", "squadkit", "--features", "wgpu", "--test", "model_parity", "wgpu", "--", "--nocapture"])
+        .env("XDG_RUNTIME_DIR", runtime))
+}
+
 fn test(args: &[String]) -> Result<(), String> {
     let skip_wasm = args.iter().any(|a| a == "--skip-wasm");
+    let skip_wgpu = args.iter().any(|a| a == "--skip-wgpu");
     if !skip_wasm {
         setup()?;
     }
@@ -112,6 +133,11 @@ fn test(args: &[String]) -> Result<(), String> {
     } else {
         run(Command::new(cargo()).args(["test", "-p", "squadkit-core", "--target", "wasm32-unknown-unknown", "--test", "*"]))?;
         web_tests()?;
+    }
+    if skip_wgpu {
+        eprintln!("xtask: SKIPPED the wgpu forward test (--skip-wgpu)");
+    } else {
+        wgpu_test()?;
     }
     eprintln!("xtask: every suite passed");
     Ok(())
@@ -130,7 +156,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("setup") => setup(),
         Some("bench") => bench(&args[1..]),
-        _ => Err("usage: cargo xtask <test [--skip-wasm] | setup | bench evaluate>".into()),
+        _ => Err("usage: cargo xtask <test [--skip-wasm] [--skip-wgpu] | setup | bench evaluate>".into()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
