@@ -73,6 +73,16 @@ ts, te = o.start_logits.float().cpu().numpy(), o.end_logits.float().cpu().numpy(
 r1 = max(rel(s, ts), rel(e, te)); r2 = max(rel(s, g["start_logits"]), rel(e, g["end_logits"]))
 print(f"burn cuda vs torch cuda: max rel err {r1:.2e}; vs torch cpu golden: {r2:.2e}; "
       f"torch cuda vs cpu golden: {max(rel(ts, g['start_logits']), rel(te, g['end_logits'])):.2e}")
+# burn 0.21's CUDA matmuls (cubek-matmul, autotuned) run float32 inputs on tensor cores as
+# TF32 when that kernel wins (cubek-matmul's `adjust_dtypes`); torch does not by default
+# (`allow_tf32 = False`). The same model in torch with TF32 allowed shows the size of that.
+torch.backends.cuda.matmul.allow_tf32 = True
+torch.backends.cudnn.allow_tf32 = True
+with torch.no_grad():
+    o32 = m(input_ids=torch.tensor(inp["input_ids"]).cuda(), attention_mask=torch.tensor(inp["attention_mask"]).cuda())
+t32s, t32e = o32.start_logits.float().cpu().numpy(), o32.end_logits.float().cpu().numpy()
+print(f"torch cuda with TF32 vs cpu golden: {max(rel(t32s, g['start_logits']), rel(t32e, g['end_logits'])):.2e}; "
+      f"burn cuda vs torch cuda with TF32: {max(rel(s, t32s), rel(e, t32e)):.2e}")
 print("LOGITS", "PASS" if r1 <= 1e-4 and r2 <= 1e-4 else "FAIL (> 1e-4)")
 PY
 fi
