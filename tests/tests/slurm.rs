@@ -93,7 +93,11 @@ fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run(
     let s = slurm(&conf, "scancel", &["--batch", "--signal=USR1", &id]);
     assert!(s.trim().is_empty(), "scancel: {s}");
     wait_until("the requeue", 120, || read_log().contains("requeueing job") && job_field(&conf, &id, "Restarts") == "1");
-    // SLURM holds a requeued job back for a while; start it now.
+    // SLURM holds a requeued job back for a while; start it now, but not within the second
+    // in which slurmd revoked the first run's credential: its revocation has one-second
+    // resolution, and a relaunch in that second is killed ("Job credential revoked").
+    wait_until("the requeued job to be pending", 60, || job_field(&conf, &id, "JobState") == "PENDING");
+    std::thread::sleep(Duration::from_secs(2));
     let _ = slurm(&conf, "scontrol", &["update", &format!("jobid={id}"), "StartTime=now"]);
     wait_until("the job to complete", 300, || job_field(&conf, &id, "JobState") == "COMPLETED" || job_field(&conf, &id, "JobState") == "FAILED");
     let text = read_log();
