@@ -11,10 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${SQUADKIT_SHARED_DATA:-../shared/data}
 venv=${VENV:-/tmp/squadkit-venv-torch}
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch transformers==4.57.6 safetensors numpy
-fi
+. bench/venv.sh
+ensure_venv "$venv" $TORCH_PACKAGES
 cargo build --release -p squadkit --example model_bench --quiet
 target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target/release/examples/model_bench"

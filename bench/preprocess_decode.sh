@@ -7,10 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${SQUADKIT_SHARED_DATA:-../shared/data}
 venv=${SQUADKIT_BENCH_VENV:-/tmp/squadkit-venv-pre}
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q transformers==4.57.6 tokenizers numpy pyarrow datasets
-fi
+. bench/venv.sh
+ensure_venv "$venv" $PREPROCESS_PACKAGES
 # SQUADKIT_BIN: an already built binary (say which profile when reporting); else a release build.
 bin=${SQUADKIT_BIN:-}
 if [ -z "$bin" ]; then

@@ -24,10 +24,8 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 venv=${VENV:-/tmp/squadkit-venv-torch}
-if [ -z "${NO_TORCH:-}" ] && [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q torch transformers==4.57.6 safetensors numpy
-fi
+. bench/venv.sh
+[ -n "${NO_TORCH:-}" ] || ensure_venv "$venv" $TORCH_PACKAGES
 export RAYON_NUM_THREADS=2 OMP_NUM_THREADS=2
 # The training windows (run_qa's train features, unpadded) for the reference.
 "$bin" prepare "$data/dev-v2.0.json" --tokenizer "$data/roberta-base/tokenizer.json" --split train --no-padding \
