@@ -22,13 +22,15 @@ What it writes under tests/fixtures/model/:
                         same batch with HF Trainer's settings (AdamW lr 1e-3, betas 0.9/0.999,
                         eps 1e-8, weight decay 0.01 except biases and LayerNorm weights, global
                         grad-norm clipping at 1.0, linear schedule with 1 warmup step of 5).
-  exported.json         logits of a model that squadkit saved (the tiny model after its own
-                        three steps), loaded back with AutoModelForQuestionAnswering: the
-                        generator runs `cargo test -p squadkit --test model_parity
-                        export_for_golden -- --ignored` to get that directory.
+  exported/             a model that squadkit saved (the tiny model after its own three steps;
+                        config.json + model.safetensors): the generator runs `cargo test -p
+                        squadkit --test model_parity export_for_golden -- --ignored` to get it.
+  exported.json         the logits transformers computes on exported/, loaded back with
+                        AutoModelForQuestionAnswering.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,9 +38,12 @@ import tempfile
 import numpy as np
 import torch
 from safetensors.torch import save_file
-from transformers import (AutoModelForQuestionAnswering, PreTrainedTokenizerFast, RobertaConfig,
+from transformers import (AutoModelForQuestionAnswering, RobertaConfig,
                           RobertaForQuestionAnswering, get_linear_schedule_with_warmup)
 from transformers.trainer_pt_utils import get_parameter_names
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gen_preprocess_golden  # noqa: E402  (run_qa's preprocessing, shared with that generator)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared", "data")
@@ -48,10 +53,9 @@ LR, WARMUP, TOTAL, STEPS = 1e-3, 1, 5, 3
 
 
 def windows():
-    tok = PreTrainedTokenizerFast(
-        tokenizer_file=os.path.join(SHARED, "roberta-base", "tokenizer.json"),
-        bos_token="<s>", eos_token="</s>", unk_token="<unk>", sep_token="</s>",
-        pad_token="<pad>", cls_token="<s>", mask_token="<mask>")
+    """The windows, their labels and question ids: run_qa's preprocessing as
+    tools/gen_preprocess_golden.py implements it (one copy of the label rules)."""
+    tok = gen_preprocess_golden.load_tokenizer(os.path.join(SHARED, "roberta-base", "tokenizer.json"))
     data = json.load(open(os.path.join(SHARED, "dev-v2.0.json")))["data"]
     # A long context (two overflowing windows, one labelled inside, one (0, 0)) and two short
     # ones (padded; one answerable, one not).
@@ -66,41 +70,25 @@ def windows():
     picks.append((next(q for q in p1["qas"] if q["answers"]), p1["context"], 1))
     p2 = short[1]
     picks.append((next(q for q in p2["qas"] if not q["answers"]), p2["context"], 1))
+    examples = {
+        "question": [q["question"] for q, _, _ in picks],
+        "context": [c for _, c, _ in picks],
+        "answers": [{"text": [a["text"] for a in q["answers"]],
+                     "answer_start": [a["answer_start"] for a in q["answers"]]} for q, _, _ in picks],
+    }
+    f = gen_preprocess_golden.prepare_train_features(tok, examples, MAX_LEN, STRIDE)
     ids, masks, starts, ends, qids = [], [], [], [], []
-    for q, context, n in picks:
-        enc = tok(q["question"].lstrip(), context, truncation="only_second", max_length=MAX_LEN,
-                  stride=STRIDE, return_overflowing_tokens=True, return_offsets_mapping=True,
-                  padding="max_length")
-        for w in range(n):
-            offsets = enc["offset_mapping"][w]
-            seq_ids = enc.sequence_ids(w)
-            input_ids = enc["input_ids"][w]
-            cls = input_ids.index(tok.cls_token_id)
-            if not q["answers"]:
-                s = e = cls
-            else:
-                sc = q["answers"][0]["answer_start"]
-                ec = sc + len(q["answers"][0]["text"])
-                ts = 0
-                while seq_ids[ts] != 1:
-                    ts += 1
-                te = len(input_ids) - 1
-                while seq_ids[te] != 1:
-                    te -= 1
-                if not (offsets[ts][0] <= sc and offsets[te][1] >= ec):
-                    s = e = cls
-                else:
-                    while ts < len(offsets) and offsets[ts][0] <= sc:
-                        ts += 1
-                    s = ts - 1
-                    while offsets[te][1] >= ec:
-                        te -= 1
-                    e = te + 1
-            ids.append(input_ids)
-            masks.append(enc["attention_mask"][w])
-            starts.append(s)
-            ends.append(e)
-            qids.append(q["id"])
+    taken = [0] * len(picks)
+    for w, e in enumerate(f["example_index"]):
+        if taken[e] == picks[e][2]:
+            continue  # the first n windows of each example
+        taken[e] += 1
+        ids.append(f["input_ids"][w])
+        masks.append(f["attention_mask"][w])
+        starts.append(f["start_positions"][w])
+        ends.append(f["end_positions"][w])
+        qids.append(picks[e][0]["id"])
+    assert taken == [n for _, _, n in picks], taken
     return ids, masks, starts, ends, qids
 
 
@@ -194,7 +182,9 @@ def main():
     print(f"vocab {vocab}, windows {len(ids)}x{MAX_LEN}, loss {golden['loss'].item():.6f}, "
           f"lrs {lrs}, losses {losses}")
 
-    # An export made by squadkit, loaded back by transformers.
+    # An export made by squadkit, loaded back by transformers. Its weights are committed
+    # (exported/): the test loads that same directory, so that the comparison does not depend on
+    # squadkit re-training to the last bit what it trained when this golden was made.
     with tempfile.TemporaryDirectory() as tmp:
         exported = os.path.join(tmp, "exported")
         env = dict(os.environ, SQUADKIT_EXPORT_TO=exported)
@@ -206,6 +196,11 @@ def main():
         with torch.no_grad():
             out = back(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
         files = sorted(os.listdir(exported))
+        keep = os.path.join(OUT, "exported")
+        shutil.rmtree(keep, ignore_errors=True)
+        os.makedirs(keep)
+        for name in ("config.json", "model.safetensors"):  # not the roberta-base tokenizer files
+            shutil.copy(os.path.join(exported, name), keep)
     json.dump({"files": files,
                "start_logits": out.start_logits.tolist(), "end_logits": out.end_logits.tolist()},
               open(os.path.join(OUT, "exported.json"), "w"))
