@@ -14,6 +14,10 @@ use squadkit_native::train::optim::{AdamW, AdamWConfig};
 use std::path::PathBuf;
 use std::time::Instant;
 
+// The allocator the `squadkit` binary uses, so the timings are those of `squadkit train`.
+#[global_allocator]
+static GLOBAL: squadkit_native::allocator::MiMalloc = squadkit_native::allocator::MiMalloc;
+
 struct Args {
     backend: BackendKind,
     config: Option<PathBuf>,
@@ -186,6 +190,7 @@ fn check_logits<B: Backend>(fixtures: &std::path::Path, device: &B::Device) -> s
 }
 
 fn main() {
+    squadkit_native::allocator::keep_freed_memory();
     let a = parse();
     let kind = a.backend;
     if let Err(e) = run_on(kind, Bench(a)) {

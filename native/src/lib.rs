@@ -1,6 +1,7 @@
 //! The `squadkit` binary's library: one module per subcommand, plus the file handling they
 //! share (clear errors naming the file, atomic writes). Logic lives in `squadkit-core`.
 
+pub mod allocator;
 pub mod arrow_data;
 pub mod checkpoint;
 pub mod cmd;

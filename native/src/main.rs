@@ -6,7 +6,7 @@ use squadkit_native::error::CliError;
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: squadkit_native::allocator::MiMalloc = squadkit_native::allocator::MiMalloc;
 
 #[derive(Debug, Parser)]
 #[command(name = "squadkit", version, about = "Fine-tune, inspect and score extractive QA (RoBERTa x SQuAD 2.0)")]
@@ -36,6 +36,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    squadkit_native::allocator::keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SQUADKIT_LOG")

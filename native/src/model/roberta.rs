@@ -286,6 +286,20 @@ pub struct RobertaAttention<B: Backend> {
 /// -inf, it cannot turn a row into NaN.
 const MASKED: f64 = -1e30;
 
+/// Which keys (padding) every query of a window ignores, in the two forms the attention takes.
+#[derive(Debug, Clone)]
+struct KeyMask<B: Backend> {
+    /// `[batch, 1, 1, seq]`, true = a masked key (burn's fused attention).
+    masked: Tensor<B, 4, Bool>,
+    /// `[batch, 1, 1, seq]`: 0 for a real key, [`MASKED`] for padding, added to the scores (as
+    /// transformers adds its extended attention mask). Adding it broadcasts over the heads and
+    /// queries; a `mask_fill` with the mask expanded to `[batch, heads, seq, seq]` made the CPU
+    /// backend copy that whole mask, in the forward and again in the backward. The scores are
+    /// small against 1e30, so the sum is exactly [`MASKED`] and the probabilities (and their
+    /// gradients) are those of the filled form.
+    bias: Tensor<B, 4>,
+}
+
 impl<B: Backend> RobertaForQuestionAnswering<B> {
     /// Run matmuls in `dtype` (e.g. bf16) on casts of the float32 weights; `None` for float32.
     pub fn with_compute_dtype(mut self, dtype: Option<FloatDType>) -> Self {
@@ -325,7 +339,9 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
         let cd = self.compute_dtype;
         let [batch, seq] = input.input_ids.dims();
         let keep = input.attention_mask.equal_elem(0); // true = masked key
-        let key_mask: Tensor<B, 4, Bool> = keep.reshape([batch, 1, 1, seq]);
+        let masked: Tensor<B, 4, Bool> = keep.reshape([batch, 1, 1, seq]);
+        let bias = Tensor::zeros([batch, 1, 1, seq], &masked.device()).mask_fill(masked.clone(), MASKED);
+        let key_mask = KeyMask { masked, bias };
         let mut x = self.embeddings.forward(input.input_ids);
         for layer in &self.layers {
             x = layer.forward(x, key_mask.clone(), cd, self.fused_attention);
@@ -393,7 +409,7 @@ impl<B: Backend> RobertaEmbeddings<B> {
 
 impl<B: Backend> RobertaLayer<B> {
     /// Self-attention block, then GELU feed-forward with a residual and post-LayerNorm.
-    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
+    fn forward(&self, x: Tensor<B, 3>, key_mask: KeyMask<B>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
         let attn = self.attention.forward(x, key_mask, cd, fused);
         let inner = gelu(linear(&self.intermediate_dense, attn.clone(), cd));
         let out = dropout(&self.output_dropout, linear(&self.output_dense, inner, cd));
@@ -409,7 +425,7 @@ impl<B: Backend> RobertaLayer<B> {
 }
 
 impl<B: Backend> RobertaAttention<B> {
-    fn forward(&self, x: Tensor<B, 3>, key_mask: Tensor<B, 4, Bool>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
+    fn forward(&self, x: Tensor<B, 3>, key_mask: KeyMask<B>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
         let head_dim = hidden / heads;
@@ -420,13 +436,17 @@ impl<B: Backend> RobertaAttention<B> {
         let scale = 1.0 / (head_dim as f64).sqrt();
         let context = if B::ad_enabled(&x.device()) || !fused {
             // Training: plain attention, so it has a backward and attention dropout.
-            let scores = to_f32(q.matmul(k.transpose()) * scale, cd);
-            let scores = scores.mask_fill(key_mask.expand([batch, heads, seq, seq]), MASKED);
+            // Scaling q rather than the scores: seq / head_dim times fewer products; the same
+            // values when the scale is a power of two (head_dim 64: roberta-base and -large).
+            let scores = to_f32((q * scale).matmul(k.transpose()), cd) + key_mask.bias;
             let probs = dropout(&self.dropout, softmax(scores, 3));
             to_f32(to_compute(probs, cd).matmul(v), cd)
         } else {
             let options = AttentionModuleOptions { scale: Some(scale), softcap: None, is_causal: false };
-            to_f32(attention(q, k, v, Some(key_mask.expand([batch, heads, seq, seq])), None, options), cd)
+            // One mask per window, shared by the heads: burn-flex copies the mask to contiguous
+            // memory, and copying it per head was 5% of a CPU forward.
+            let mask = key_mask.masked.expand([batch, 1, seq, seq]);
+            to_f32(fused_attention(q, k, v, mask, options), cd)
         };
         let context = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
         let out = dropout(&self.output_dropout, linear(&self.output_dense, context, cd));
@@ -454,7 +474,7 @@ fn dropout<B: Backend, const D: usize>(d: &Dropout, x: Tensor<B, D>) -> Tensor<B
     if !B::ad_enabled(&device) || d.prob == 0.0 {
         return x;
     }
-    if !B::name(&device).ends_with("flex>") {
+    if !on_cpu_backend::<B>(&device) {
         return d.forward(x);
     }
     let draw = Tensor::<B, 1>::random([2], Distribution::Uniform(0.0, 1.0), &device).into_data().convert::<f32>();
@@ -463,6 +483,36 @@ fn dropout<B: Backend, const D: usize>(d: &Dropout, x: Tensor<B, D>) -> Tensor<B
     let shape = x.shape();
     let mask = dropout_mask(seed, shape.num_elements(), 1.0 - d.prob);
     x * Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device)
+}
+
+/// Whether `B` is burn's Flex CPU backend (or autodiff over it), where two ops are done here
+/// differently: [`dropout`] masks and [`fused_attention`].
+fn on_cpu_backend<B: Backend>(device: &B::Device) -> bool {
+    let name = B::name(device);
+    name == "flex" || name.ends_with("<flex>")
+}
+
+/// burn's fused attention (inference). On the CPU backend, the heads are split over the
+/// thread pool: burn-flex computes the (window, head) pairs one after another on one thread,
+/// which left the other cores idle for about a third of a roberta-base forward.
+fn fused_attention<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>, mask: Tensor<B, 4, Bool>, options: AttentionModuleOptions) -> Tensor<B, 4> {
+    let heads = q.dims()[1];
+    let parts = if on_cpu_backend::<B>(&q.device()) { rayon::current_num_threads().min(heads) } else { 1 };
+    if parts <= 1 {
+        return attention(q, k, v, Some(mask), None, options);
+    }
+    use rayon::prelude::*;
+    let per = heads.div_ceil(parts);
+    let starts: Vec<usize> = (0..heads).step_by(per).collect();
+    let parts: Vec<Tensor<B, 4>> = starts
+        .into_par_iter()
+        .map(|h| {
+            let n = per.min(heads - h);
+            let part = |t: &Tensor<B, 4>| t.clone().narrow(1, h, n);
+            attention(part(&q), part(&k), part(&v), Some(mask.clone()), None, options)
+        })
+        .collect();
+    Tensor::cat(parts, 1)
 }
 
 /// `n` values: 1 / keep with probability `keep`, else 0; element i from SplitMix64(seed, i).
