@@ -23,7 +23,8 @@
 //!   more entries (possible with a small `n_best`); here the "empty" fallback that utils_qa
 //!   inserts for a lone null entry is inserted for every such list.
 
-use crate::json::{push_py_json_float, push_py_json_str};
+use crate::json::{push_py_json_float, push_py_json_str, PyNumber};
+use crate::scorer::{NaProbs, Predictions};
 use crate::preprocess::{Features, Window};
 use crate::squad::Dataset;
 use std::cmp::Ordering;
@@ -460,6 +461,18 @@ impl Decoded {
         })
     }
 
+    /// The predictions as the scorer reads them from `predictions.json` (a repeated id keeps
+    /// its first position and its last answer, as `json.load` does), without the JSON.
+    pub fn predictions(&self) -> Predictions {
+        self.examples.iter().map(|e| (e.id.clone(), e.prediction.clone())).collect()
+    }
+
+    /// The null odds as the scorer reads them from `null_odds.json`, without the JSON (the
+    /// file's `repr` of the float64 value reads back as that value).
+    pub fn null_odds(&self) -> NaProbs {
+        self.examples.iter().map(|e| (e.id.clone(), PyNumber::Float(f64::from(e.null_odds)))).collect()
+    }
+
     /// [`Decoded::write_predictions_json`] into a string.
     pub fn predictions_json(&self) -> String {
         to_string(|s| self.write_predictions_json(s))
@@ -701,6 +714,17 @@ mod tests {
         assert!(nbest.starts_with("{\n    \"q1\": [\n        {\n            \"start_logit\": 2.0,\n            \"end_logit\": 2.0,\n            \"text\": \"\\ud83d\\ude00\",\n            \"probability\": "), "{nbest}");
         assert!(nbest.ends_with("\n        }\n    ]\n}\n"), "{nbest}");
         assert_eq!(Decoded::default().predictions_json(), "{}\n");
+
+        // What the scorer gets without the files is what it reads from them, repeated ids too.
+        let mut twice = d.clone();
+        twice.examples.push(ExamplePrediction { id: "q2".into(), prediction: String::new(), null_odds: 0.1, nbest: vec![] });
+        twice.examples.push(ExamplePrediction { id: "q1".into(), prediction: "é".into(), null_odds: -1.0 / 3.0, nbest: vec![] });
+        let preds = crate::scorer::parse_predictions(twice.predictions_json().as_bytes()).unwrap();
+        assert_eq!(twice.predictions(), preds);
+        assert_eq!(preds.get("q1").map(String::as_str), Some("é"));
+        let odds = crate::scorer::parse_na_probs(twice.null_odds_json().as_bytes()).unwrap();
+        assert_eq!(twice.null_odds(), odds);
+        assert_eq!(odds.keys().collect::<Vec<_>>(), ["q1", "q2"]);
 
         // Parts of consecutive ranges concatenate to the whole file, wherever the cut is.
         let mut three = Decoded { examples: vec![d.examples[0].clone(); 3] };

@@ -37,7 +37,7 @@ use burn::tensor::{ElementConversion, FloatDType, Int, Tensor, TensorData};
 use serde_json::{json, Map, Value};
 use squadkit_core::decode::{decode, DecodeOptions, Decoded, Logits};
 use squadkit_core::preprocess::{Features, Window};
-use squadkit_core::scorer::{self, ScoreOptions};
+use squadkit_core::scorer::ScoreOptions;
 use squadkit_core::{Dataset, Evaluation, GoldStandard, Scorer};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -282,8 +282,7 @@ pub fn predict_logits<B: Backend>(
 pub fn decode_and_score(set: &WindowSet, start: &[f32], end: &[f32], width: usize, opts: &DecodeOptions) -> Result<(Decoded, Evaluation)> {
     let decoded = decode(&set.dataset, &set.features, Logits { start, end, width }, opts)
         .map_err(|e| CliError::Other(format!("decoding failed: {e}")))?;
-    let preds = scorer::parse_predictions(decoded.predictions_json().as_bytes()).expect("our own predictions parse");
-    let na = scorer::parse_na_probs(decoded.null_odds_json().as_bytes()).expect("our own null odds parse");
+    let (preds, na) = (decoded.predictions(), decoded.null_odds());
     let gold = GoldStandard::new(&set.dataset);
     let eval = Scorer::new(&gold)
         .evaluate(&preds, Some(&na), ScoreOptions::default())
