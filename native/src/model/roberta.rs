@@ -291,12 +291,11 @@ const MASKED: f64 = -1e30;
 struct KeyMask<B: Backend> {
     /// `[batch, 1, 1, seq]`, true = a masked key (burn's fused attention).
     masked: Tensor<B, 4, Bool>,
-    /// `[batch, 1, 1, seq]`: 0 for a real key, [`MASKED`] for padding, added to the scores (as
-    /// transformers adds its extended attention mask). Adding it broadcasts over the heads and
-    /// queries; a `mask_fill` with the mask expanded to `[batch, heads, seq, seq]` made the CPU
-    /// backend copy that whole mask, in the forward and again in the backward. The scores are
-    /// small against 1e30, so the sum is exactly [`MASKED`] and the probabilities (and their
-    /// gradients) are those of the filled form.
+    /// `[batch, 1, seq, 1]`, one value per key: 0 for a real key, [`MASKED`] for padding,
+    /// added to the scores as transformers adds its extended attention mask. The scores are
+    /// small against 1e30, so a masked score is exactly [`MASKED`] and the probabilities (and
+    /// their gradients) are those of a `mask_fill`. See [`RobertaAttention::forward`] for how
+    /// it is added.
     bias: Tensor<B, 4>,
 }
 
@@ -340,7 +339,7 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
         let [batch, seq] = input.input_ids.dims();
         let keep = input.attention_mask.equal_elem(0); // true = masked key
         let masked: Tensor<B, 4, Bool> = keep.reshape([batch, 1, 1, seq]);
-        let bias = Tensor::zeros([batch, 1, 1, seq], &masked.device()).mask_fill(masked.clone(), MASKED);
+        let bias = Tensor::zeros([batch, 1, seq, 1], &masked.device()).mask_fill(masked.clone().reshape([batch, 1, seq, 1]), MASKED);
         let key_mask = KeyMask { masked, bias };
         let mut x = self.embeddings.forward(input.input_ids);
         for layer in &self.layers {
@@ -436,9 +435,18 @@ impl<B: Backend> RobertaAttention<B> {
         let scale = 1.0 / (head_dim as f64).sqrt();
         let context = if B::ad_enabled(&x.device()) || !fused {
             // Training: plain attention, so it has a backward and attention dropout.
-            // Scaling q rather than the scores: seq / head_dim times fewer products; the same
-            // values when the scale is a power of two (head_dim 64: roberta-base and -large).
-            let scores = to_f32((q * scale).matmul(k.transpose()), cd) + key_mask.bias;
+            // scores = [q·scale | 1] · [k | bias]ᵀ = q·kᵀ·scale + bias: the key mask rides in
+            // the matmul as one more column. As a separate `+ bias` (or a `mask_fill`) over the
+            // [batch, heads, seq, seq] scores, the CPU backend walked the per-window broadcast
+            // element by element: a third of a tiny model's train step. Scaling q rather than
+            // the scores is seq / head_dim times fewer products, and the same values when the
+            // scale is a power of two (head_dim 64: roberta-base and -large).
+            let device = q.device();
+            let ones = to_compute(Tensor::ones([batch, heads, seq, 1], &device), cd);
+            let bias = to_compute(key_mask.bias.expand([batch, heads, seq, 1]), cd);
+            let q1 = Tensor::cat(vec![q * scale, ones], 3);
+            let k1 = Tensor::cat(vec![k, bias], 3);
+            let scores = to_f32(q1.matmul(k1.transpose()), cd);
             let probs = dropout(&self.dropout, softmax(scores, 3));
             to_f32(to_compute(probs, cd).matmul(v), cd)
         } else {
