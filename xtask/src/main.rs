@@ -95,10 +95,24 @@ fn web_tests() -> Result<(), String> {
 
 /// Install and start the single-node SLURM of the SLURM suite (idempotent; needs root and
 /// apt). When it cannot start, the suite itself reports SKIPPED with the reason.
-fn slurm_setup() {
-    if let Err(e) = run(Command::new("bash").arg("tests/slurm/setup.sh")) {
-        eprintln!("xtask: SLURM could not be started ({e}); the SLURM suite will say SKIPPED");
+fn slurm_setup() -> Option<String> {
+    match run(Command::new("bash").arg("tests/slurm/setup.sh")) {
+        Ok(()) => None,
+        Err(e) => {
+            eprintln!("xtask: SLURM could not be started ({e}); the SLURM suite will say SKIPPED");
+            Some(format!("the SLURM suite (SLURM could not be started: {e})"))
+        }
     }
+}
+
+/// Whether the tests that need the shared data will run: the same rule as the tests'
+/// (`SQUADKIT_SHARED_DATA`, else ../shared/data, holding dev-v2.0.json). cargo shows a test's
+/// own SKIPPED line only when it fails, so the skip is said here, before and after the suites.
+fn shared_data_skip() -> Option<String> {
+    let dir = std::env::var_os("SQUADKIT_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("../shared/data"));
+    (!dir.join("dev-v2.0.json").exists()).then(|| {
+        format!("the tests on the SQuAD dev set and the roberta-base tokenizer ({}/dev-v2.0.json is absent; set SQUADKIT_SHARED_DATA)", dir.display())
+    })
 }
 
 /// The wgpu forward test (native/tests/model_parity.rs) with the `wgpu` feature, on Mesa's
@@ -124,22 +138,35 @@ fn test(args: &[String]) -> Result<(), String> {
     if !skip_wasm {
         setup()?;
     }
-    slurm_setup();
+    let mut skipped: Vec<String> = shared_data_skip().into_iter().collect();
+    for s in &skipped {
+        eprintln!("xtask: SKIPPING {s}");
+    }
+    skipped.extend(slurm_setup());
     run(Command::new(cargo()).args(["build", "-p", "squadkit", "--bins"]))?;
     run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "squadkit-web"]))?;
     run(Command::new(cargo()).args(["test", "-p", "squadkit-web"]))?;
     if skip_wasm {
         eprintln!("xtask: SKIPPED the wasm32 suites and the web app's browser suites (--skip-wasm)");
+        skipped.push("the wasm32 and browser suites (--skip-wasm)".into());
     } else {
         run(Command::new(cargo()).args(["test", "-p", "squadkit-core", "--target", "wasm32-unknown-unknown", "--test", "*"]))?;
         web_tests()?;
     }
     if skip_wgpu {
         eprintln!("xtask: SKIPPED the wgpu forward test (--skip-wgpu)");
+        skipped.push("the wgpu forward test (--skip-wgpu)".into());
     } else {
         wgpu_test()?;
     }
-    eprintln!("xtask: every suite passed");
+    if skipped.is_empty() {
+        eprintln!("xtask: every suite passed");
+    } else {
+        eprintln!("xtask: every suite that ran passed; SKIPPED:");
+        for s in &skipped {
+            eprintln!("xtask:   - {s}");
+        }
+    }
     Ok(())
 }
 
