@@ -529,22 +529,20 @@ fn dropout_mask(seed: u64, n: usize, keep: f64) -> Vec<f32> {
     // Keep when the top 53 bits, as a fraction of 2^53, are below `keep`.
     let threshold = (keep * (1u64 << 53) as f64) as u64;
     let mut mask = vec![0f32; n];
-    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(8);
-    let chunk = n.div_ceil(threads).max(1 << 16);
-    std::thread::scope(|s| {
-        for (c, part) in mask.chunks_mut(chunk).enumerate() {
-            s.spawn(move || {
-                let base = (c * chunk) as u64;
-                for (i, m) in part.iter_mut().enumerate() {
-                    let mut z = seed.wrapping_add((base + i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                    z ^= z >> 31;
-                    if (z >> 11) < threshold {
-                        *m = scale;
-                    }
-                }
-            });
+    // On burn-flex's thread pool (as its matmuls and [`fused_attention`]); element i's value
+    // does not depend on how the vector is cut.
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 16;
+    mask.par_chunks_mut(CHUNK).enumerate().for_each(|(c, part)| {
+        let base = (c * CHUNK) as u64;
+        for (i, m) in part.iter_mut().enumerate() {
+            let mut z = seed.wrapping_add((base + i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            if (z >> 11) < threshold {
+                *m = scale;
+            }
         }
     });
     mask
@@ -619,6 +617,17 @@ mod tests {
         let a = dropout_mask(7, n, 0.9);
         assert_eq!(a, dropout_mask(7, n, 0.9), "a function of the seed");
         assert_ne!(a, dropout_mask(8, n, 0.9));
+        // Element i is SplitMix64(seed, i), wherever the parallel chunks are cut.
+        let serial = |i: u64| {
+            let mut z = 7u64.wrapping_add((i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            if (z >> 11) < (0.9 * (1u64 << 53) as f64) as u64 { (1.0 / 0.9) as f32 } else { 0.0 }
+        };
+        for i in [0, 1, 65_535, 65_536, 65_537, 500_000, n - 1] {
+            assert_eq!(a[i], serial(i as u64), "element {i}");
+        }
         let scale = (1.0 / 0.9) as f32;
         assert!(a.iter().all(|&m| m == 0.0 || m == scale));
         let kept = a.iter().filter(|&&m| m != 0.0).count() as f64 / n as f64;
