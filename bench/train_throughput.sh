@@ -30,17 +30,11 @@ export RAYON_NUM_THREADS=2 OMP_NUM_THREADS=2
 # The training windows (run_qa's train features, unpadded) for the reference.
 "$bin" prepare "$data/dev-v2.0.json" --tokenizer "$data/roberta-base/tokenizer.json" --split train --no-padding \
   --jsonl "$work/windows.jsonl" >/dev/null 2>&1
-python3 - "$data/roberta-base/config.json" "$work/tiny.json" <<'EOF'
-import json, sys
-c = json.load(open(sys.argv[1]))
-c.update(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, intermediate_size=256)
-json.dump(c, open(sys.argv[2], "w"))
-EOF
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d), backend $backend, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| config | padding | batch | steps | PyTorch samples/s | squadkit samples/s | speed vs PyTorch | PyTorch real tokens/s | squadkit real tokens/s |"
 echo "|---|---|---|---|---|---|---|---|---|"
 for cfg in tiny base; do
-  if [ "$cfg" = tiny ]; then conf="$work/tiny.json"; steps=$steps_tiny; batch=16; else conf="$data/roberta-base/config.json"; steps=$steps_base; batch=4; fi
+  if [ "$cfg" = tiny ]; then conf=bench/configs/tiny-h64.json; steps=$steps_tiny; batch=16; else conf="$data/roberta-base/config.json"; steps=$steps_base; batch=4; fi
   for pad in fixed dynamic; do
     extra=()
     [ "$pad" = dynamic ] && extra=(--dynamic-padding --group-by-length)
