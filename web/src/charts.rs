@@ -12,7 +12,6 @@ const RIGHT: f64 = 16.0;
 const TOP: f64 = 30.0;
 const BOTTOM: f64 = 40.0;
 
-
 /// A number for an axis label: short, no float noise.
 pub fn tick(x: f64) -> String {
     let a = x.abs();

@@ -241,7 +241,7 @@ mod resume_tests {
             attention_mask: Tensor::from_data(TensorData::new(mask.clone(), [2, 10]), &device),
         };
         let pos = |v: Vec<i64>| Tensor::<B, 1, burn::tensor::Int>::from_data(TensorData::new(v, [2]), &device);
-        // Parameters initialise lazily (a clone draws its own values): start both from data.
+        // Both runs start from the same weights, loaded from host tensors as a resume does.
         let host: BTreeMap<String, HostTensor> = model_to_tensors(&start).into_iter().collect();
         let load = || crate::model::weights::model_from_tensors::<B>(&tiny(), host.clone(), &device).unwrap().0;
         // Clipping on (max norm small enough to clip): the norm's summation order matters.
