@@ -18,11 +18,12 @@ logits are committed. Writes small text files under tests/fixtures/preprocess/:
   at the edges, emoji, CJK, combining marks, RTL, runs of spaces and newlines, a context shorter
   than the stride, a question longer than max length), every window in full and utils_qa's three
   output files as it writes them.
-- summary.json: window counts, CLS-labelled windows, quirk count, versions, numpy's SIMD.
+- summary.json: window counts, CLS-labelled windows, quirk count, versions, numpy's SIMD, and the
+  SHA-256 of the dev set and tokenizer it was made from.
 
 Usage (throwaway venv, no torch needed):
     python3 -m venv /tmp/squadkit-venv-pre
-    /tmp/squadkit-venv-pre/bin/pip install transformers==4.57.6 tokenizers numpy pyarrow datasets
+    /tmp/squadkit-venv-pre/bin/pip install transformers==4.57.6 tokenizers==0.22.2 numpy==2.4.6
     /tmp/squadkit-venv-pre/bin/python tools/gen_preprocess_golden.py \
         --data ../shared/data/dev-v2.0.json --tokenizer ../shared/data/roberta-base/tokenizer.json
 
@@ -32,6 +33,7 @@ The reference functions below are written for this script and follow run_qa.py /
 
 import argparse
 import collections
+import hashlib
 import json
 import os
 import struct
@@ -53,6 +55,14 @@ def fnv1a64(data: bytes) -> str:
         h ^= b
         h = (h * FNV_PRIME) & MASK64
     return f"{h:016x}"
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def load_examples(path):
@@ -428,6 +438,12 @@ def main():
         "transformers": transformers.__version__,
         "tokenizers": tokenizers.__version__,
         "numpy": np.__version__,
+        # The inputs' SHA-256 (paths as under ../shared/data): the tests refuse to compare
+        # against goldens made from other content (tests/src/lib.rs, `check_golden_inputs`).
+        "inputs": {
+            "dev-v2.0.json": sha256(args.data),
+            "roberta-base/tokenizer.json": sha256(args.tokenizer),
+        },
         "examples": n,
         "padding": "max_length",
         "configs": {},

@@ -16,7 +16,8 @@ Outputs (committed; the Rust tests compare against them and never need Python):
   tests/fixtures/scorer/codepoints.json sha256 of normalize_answer over every code point,
                                        in chunks of 4096 (the Rust test rebuilds the same text)
   tests/fixtures/scorer/dev_cases.json expected outputs on ../shared/data's dev set and BERT
-                                       predictions under deterministic variants (see DEV_VARIANTS)
+                                       predictions under deterministic variants (see dev_variants),
+                                       with the SHA-256 of both shared files they were made from
 
 Usage: python3 tools/gen_scorer_golden.py [--venv DIR] [--cases N]
 """
@@ -341,12 +342,16 @@ def inner():
         with open(bert) as f:
             bert_preds = json.load(f)
         runner = Runner(py, script, squad_dev)
-        out = {}
+        cases = {}
         for name, preds, na, thresh, pr in dev_variants(squad_dev, bert_preds):
-            out[name] = runner.run(preds, na, thresh, pr)
+            cases[name] = runner.run(preds, na, thresh, pr)
             print("dev", name, file=sys.stderr)
+        # The shared files' SHA-256: the tests refuse to compare against goldens made from
+        # other content (tests/src/lib.rs, `check_golden_inputs`).
+        inputs = {os.path.relpath(p, SHARED): sha256(p) for p in (dev, bert)}
         with open(os.path.join(OUT, "dev_cases.json"), "w") as f:
-            json.dump(out, f, indent=1)
+            json.dump({"generator": "tools/gen_scorer_golden.py", "inputs": inputs, "cases": cases}, f, indent=1)
+            f.write("\n")
     else:
         print("shared dev data absent: dev_cases.json not regenerated", file=sys.stderr)
 

@@ -27,6 +27,48 @@ pub fn shared_data_or_skip(test: &str) -> Option<PathBuf> {
     d
 }
 
+/// The goldens made from files of the shared data, with the generator that makes each: every
+/// one records `"inputs": {path under the shared data: SHA-256}`.
+pub const SHARED_GOLDENS: [(&str, &str); 2] = [
+    ("scorer/dev_cases.json", "tools/gen_scorer_golden.py"),
+    ("preprocess/summary.json", "tools/gen_preprocess_golden.py"),
+];
+
+/// The lowercase hex SHA-256 of a file's bytes.
+pub fn sha256_hex(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Panics unless the shared files that the golden `golden_rel` (under `tests/fixtures`) was
+/// generated from have the content it records: a golden made from other data (a corrected dev
+/// set, say) must be regenerated, not compared against. Returns the golden's JSON.
+pub fn check_golden_inputs(shared: &Path, golden_rel: &str) -> serde_json::Value {
+    let generator = SHARED_GOLDENS
+        .iter()
+        .find(|(g, _)| *g == golden_rel)
+        .map(|(_, gen)| *gen)
+        .unwrap_or_else(|| panic!("{golden_rel} is not in SHARED_GOLDENS"));
+    let path = fixture(golden_rel);
+    let golden: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("golden is committed"))
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let inputs = golden["inputs"].as_object().unwrap_or_else(|| panic!("{} records no \"inputs\"", path.display()));
+    assert!(!inputs.is_empty(), "{} records no inputs", path.display());
+    for (rel, recorded) in inputs {
+        let file = shared.join(rel);
+        let actual = sha256_hex(&file);
+        assert_eq!(
+            actual,
+            recorded.as_str().unwrap_or_default(),
+            "{} (sha256 {actual}) is not the file tests/fixtures/{golden_rel} was generated from (sha256 {recorded}): \
+             the shared data changed; rerun {generator} and commit what it writes",
+            file.display()
+        );
+    }
+    golden
+}
+
 /// A committed fixture under `tests/fixtures`.
 pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(rel)

@@ -11,7 +11,7 @@ use squadkit_core::decode::{decode, DecodeOptions, Logits};
 use squadkit_core::preprocess::{preprocess, Features, PreprocessConfig, Window};
 use squadkit_core::tokenize::QaTokenizer;
 use squadkit_core::Dataset;
-use squadkit_tests::{fixture, shared_data_or_skip};
+use squadkit_tests::{check_golden_inputs, fixture, shared_data_or_skip};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -90,8 +90,7 @@ fn every_dev_window_equals_run_qa_at_384_128_and_256_64() {
     let Some(shared) = shared_data_or_skip("every_dev_window_equals_run_qa_at_384_128_and_256_64") else { return };
     let (dataset, tok) = load(&shared);
     assert_eq!(dataset.len(), 11873);
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("preprocess/summary.json")).unwrap()).unwrap();
+    let summary = check_golden_inputs(&shared, "preprocess/summary.json");
     for (len, stride) in [(384, 128), (256, 64)] {
         let config = PreprocessConfig { max_seq_length: len, doc_stride: stride, ..Default::default() };
         let f = preprocess(&tok, &dataset, &config).unwrap();
@@ -148,6 +147,7 @@ fn hash_logit(window: u64, pos: u64, kind: u64) -> f32 {
 #[test]
 fn decoding_hash_logits_equals_utils_qa_bit_for_bit() {
     let Some(shared) = shared_data_or_skip("decoding_hash_logits_equals_utils_qa_bit_for_bit") else { return };
+    let summary = check_golden_inputs(&shared, "preprocess/summary.json");
     let (dataset, tok) = load(&shared);
     let f = preprocess(&tok, &dataset, &PreprocessConfig::default()).unwrap();
     let width = 384;
@@ -193,8 +193,6 @@ fn decoding_hash_logits_equals_utils_qa_bit_for_bit() {
     let f32_lists: Vec<&String> = bad_probs.iter().filter(|b| b.ends_with("fallback=false")).collect();
     assert!(f32_lists.is_empty(), "float32 probabilities differ for {} examples, first {:?}", f32_lists.len(), &f32_lists[..f32_lists.len().min(5)]);
     assert!(bad_probs.len() <= 6, "float64 fallback probabilities differ for {}: {bad_probs:?}", bad_probs.len());
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("preprocess/summary.json")).unwrap()).unwrap();
     assert_eq!(fallbacks as u64, summary["decode_384_128"]["empty_fallbacks"].as_u64().unwrap());
     assert_eq!(empty as u64, summary["decode_384_128"]["empty_predictions"].as_u64().unwrap());
     eprintln!("{} examples decoded as utils_qa ({} null predictions, {} 'empty' fallbacks)", lines, empty, fallbacks);
@@ -287,6 +285,7 @@ fn safetensors(rows: usize, width: usize, start: &[f32], end: &[f32]) -> Vec<u8>
 fn prepare_and_decode_cli_on_the_dev_set() {
     use squadkit_tests::squadkit;
     let Some(shared) = shared_data_or_skip("prepare_and_decode_cli_on_the_dev_set") else { return };
+    check_golden_inputs(&shared, "preprocess/summary.json");
     let dir = tempfile::tempdir().unwrap();
     let d = |name: &str| dir.path().join(name);
     let dev = shared.join("dev-v2.0.json");

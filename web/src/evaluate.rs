@@ -323,7 +323,7 @@ mod tests {
         }
         assert_eq!(card[0].2, fmt2(e.overall.exact));
         assert_eq!(card[2].2, e.overall.total.to_string());
-        assert_eq!(fmt2(78.75010528088941), "78.75");
+        assert_eq!(fmt2(78.74168280973637), "78.74");
         assert_eq!(fmt_thresh(PyNumber::Float(0.25)), "0.2500");
     }
 
