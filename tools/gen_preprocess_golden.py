@@ -33,7 +33,6 @@ The reference functions below are written for this script and follow run_qa.py /
 
 import argparse
 import collections
-import hashlib
 import json
 import os
 import struct
@@ -43,6 +42,9 @@ import numpy as np
 import tokenizers
 import transformers
 from transformers import PreTrainedTokenizerFast
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shared_inputs import sha256  # noqa: E402
 
 FNV_OFFSET = 0xCBF29CE484222325
 FNV_PRIME = 0x100000001B3
@@ -55,14 +57,6 @@ def fnv1a64(data: bytes) -> str:
         h ^= b
         h = (h * FNV_PRIME) & MASK64
     return f"{h:016x}"
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_examples(path):

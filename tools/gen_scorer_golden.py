@@ -31,6 +31,9 @@ import sys
 import tarfile
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from shared_inputs import sha256  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "tests", "fixtures", "scorer")
 SHARED = os.path.join(ROOT, "..", "shared", "data")
@@ -43,14 +46,6 @@ PIP_PACKAGES = ["numpy==2.4.6", "matplotlib==3.10.7"]
 def sh(*args, **kw):
     print("+", " ".join(args), file=sys.stderr)
     return subprocess.run(args, check=True, **kw)
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def setup(venv):

@@ -24,8 +24,8 @@
 //!   inserts for a lone null entry is inserted for every such list.
 
 use crate::json::{push_py_json_float, push_py_json_str, PyNumber};
-use crate::scorer::{NaProbs, Predictions};
 use crate::preprocess::{Features, Window};
+use crate::scorer::{NaProbs, Predictions};
 use crate::squad::Dataset;
 use std::cmp::Ordering;
 use std::fmt;
@@ -113,7 +113,13 @@ pub fn decode(dataset: &Dataset, features: &Features, logits: Logits, opts: &Dec
 /// [`decode`], letting `split` run the examples in parts (e.g. one thread per range): it gets
 /// the number of examples and a function decoding a range of them, and returns the parts'
 /// results in example order. No I/O or threads here, so the browser uses the same code.
-pub fn decode_with<S>(dataset: &Dataset, features: &Features, logits: Logits, opts: &DecodeOptions, split: S) -> Result<Decoded, DecodeError>
+pub fn decode_with<S>(
+    dataset: &Dataset,
+    features: &Features,
+    logits: Logits,
+    opts: &DecodeOptions,
+    split: S,
+) -> Result<Decoded, DecodeError>
 where
     S: FnOnce(usize, &(dyn Fn(std::ops::Range<usize>) -> Vec<ExamplePrediction> + Sync)) -> Vec<ExamplePrediction>,
 {
@@ -252,10 +258,7 @@ fn decode_example<'a>(
         .collect();
     let fallback = nbest.iter().all(|p| p.text.is_empty());
     if fallback {
-        nbest.insert(
-            0,
-            NbestEntry { text: "empty".into(), start_logit: 0.0, end_logit: 0.0, probability: 0.0, fallback: true },
-        );
+        nbest.insert(0, NbestEntry { text: "empty".into(), start_logit: 0.0, end_logit: 0.0, probability: 0.0, fallback: true });
         // The Python float 0.0 makes numpy compute this softmax in float64.
         let scores: Vec<f64> = std::iter::once(0.0).chain(kept.iter().map(|c| f64::from(c.score))).collect();
         for (p, prob) in nbest.iter_mut().zip(softmax_f64(&scores)) {
@@ -291,7 +294,11 @@ fn order_key(x: f32) -> u32 {
         return u32::MAX;
     }
     let bits = if x == 0.0 { 0 } else { x.to_bits() };
-    if bits & 0x8000_0000 != 0 { !bits } else { bits | 0x8000_0000 }
+    if bits & 0x8000_0000 != 0 {
+        !bits
+    } else {
+        bits | 0x8000_0000
+    }
 }
 
 /// `np.argsort(x)[-1:-k-1:-1]`: indices of the `k` largest values, largest first; among equal
@@ -567,7 +574,11 @@ mod tests {
                     state ^= state << 13;
                     state ^= state >> 7;
                     state ^= state << 17;
-                    if state.is_multiple_of(3) { f32::from_bits(state as u32 >> 1) } else { pool[(state >> 8) as usize % pool.len()] }
+                    if state.is_multiple_of(3) {
+                        f32::from_bits(state as u32 >> 1)
+                    } else {
+                        pool[(state >> 8) as usize % pool.len()]
+                    }
                 })
                 .collect();
             let mut want: Vec<usize> = (0..n).collect();

@@ -5,8 +5,8 @@
 //! `1e-05`), and `indent=2` or the compact `", "`/`": "` separators. [`OrderedMap`] reads
 //! objects that way; [`PyValue`] and [`dumps`] write them that way. Errors carry the JSON path.
 
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use rustc_hash::FxHashMap as HashMap;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use std::fmt;
 
 /// A JSON parse failure: where (JSON path, line, column) and what.
@@ -20,8 +20,16 @@ pub struct JsonError {
     pub message: String,
 }
 
-/// Parse `bytes` as JSON into `T`, reporting the JSON path of the first error.
+/// `bytes` without a leading UTF-8 byte order mark (Windows editors write one; JSON forbids
+/// it, and Python's `json.load` refuses it with "Unexpected UTF-8 BOM").
+pub fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// Parse `bytes` as JSON into `T`, reporting the JSON path of the first error. A leading
+/// UTF-8 byte order mark is skipped.
 pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, JsonError> {
+    let bytes = strip_bom(bytes);
     // The fast path: plain serde_json. Only a failure pays for tracking the path.
     let mut de = serde_json::Deserializer::from_slice(bytes);
     if let Ok(value) = T::deserialize(&mut de) {
@@ -175,9 +183,7 @@ impl<'de> Deserialize<'de> for PyNumber {
                 Ok(PyNumber::Int(v))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<PyNumber, E> {
-                i64::try_from(v)
-                    .map(PyNumber::Int)
-                    .map_err(|_| E::custom(format!("integer {v} is too large")))
+                i64::try_from(v).map(PyNumber::Int).map_err(|_| E::custom(format!("integer {v} is too large")))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<PyNumber, E> {
                 Ok(PyNumber::Float(v))

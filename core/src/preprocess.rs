@@ -52,6 +52,16 @@ pub enum Split {
     Validation,
 }
 
+impl Split {
+    /// The split's name in HF `datasets` (`train`, `validation`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "train",
+            Split::Validation => "validation",
+        }
+    }
+}
+
 /// run_qa's preprocessing arguments.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PreprocessConfig {
@@ -388,9 +398,7 @@ mod tests {
             title: "t".into(),
             context: Arc::from(context),
             question: question.into(),
-            answers: answer
-                .map(|(t, s)| Answers { text: vec![t.into()], answer_start: vec![s] })
-                .unwrap_or_default(),
+            answers: answer.map(|(t, s)| Answers { text: vec![t.into()], answer_start: vec![s] }).unwrap_or_default(),
             plausible_answers: Answers::default(),
             article: 0,
             paragraph: 0,

@@ -11,8 +11,8 @@
 use crate::json::{self, JsonError, OrderedMap, PyNumber, PyValue};
 use crate::squad::Dataset;
 use crate::text::{is_py_punctuation, is_py_space, is_py_word, py_lower};
-use serde::Serialize;
 use rustc_hash::FxHashMap as HashMap;
+use serde::Serialize;
 
 /// `normalize_answer` of the official script: lower, drop ASCII punctuation, drop the words
 /// "a", "an", "the", collapse whitespace.
@@ -163,13 +163,8 @@ impl GoldStandard {
         let mut index = HashMap::with_capacity_and_hasher(dataset.examples.len(), Default::default());
         let mut vocab = HashMap::default();
         for e in &dataset.examples {
-            let mut golds: Vec<GoldAnswer> = e
-                .answers
-                .text
-                .iter()
-                .map(|t| GoldAnswer::new(t, &mut vocab))
-                .filter(|g| !g.normalized.is_empty())
-                .collect();
+            let mut golds: Vec<GoldAnswer> =
+                e.answers.text.iter().map(|t| GoldAnswer::new(t, &mut vocab)).filter(|g| !g.normalized.is_empty()).collect();
             if golds.is_empty() {
                 golds.push(GoldAnswer::new("", &mut vocab));
             }
@@ -598,9 +593,8 @@ impl RawScores {
         let has_ans = summarize(&|q| q.has_answer);
         let no_ans = summarize(&|q| !q.has_answer);
 
-        let extra_na_probs: Vec<String> = na_probs
-            .map(|na| na.keys().filter(|k| !gold.contains(k)).map(str::to_owned).collect())
-            .unwrap_or_default();
+        let extra_na_probs: Vec<String> =
+            na_probs.map(|na| na.keys().filter(|k| !gold.contains(k)).map(str::to_owned).collect()).unwrap_or_default();
         let by_id: HashMap<&str, usize> = questions.iter().enumerate().map(|(i, q)| (q.id.as_str(), i)).collect();
 
         let (best, precision_recall) = match na_probs {
@@ -630,11 +624,7 @@ impl RawScores {
 }
 
 /// `find_best_thresh` for exact and for F1.
-fn best_thresholds(
-    questions: &[QuestionScore],
-    by_id: &HashMap<&str, usize>,
-    order: &[(&str, PyNumber)],
-) -> BestThresholds {
+fn best_thresholds(questions: &[QuestionScore], by_id: &HashMap<&str, usize>, order: &[(&str, PyNumber)]) -> BestThresholds {
     let scored = questions.iter().filter(|q| q.prediction.is_some()).count();
     let search = |raw: &dyn Fn(&QuestionScore) -> f64| -> (f64, PyNumber) {
         let num_no_ans = questions.iter().filter(|q| !q.has_answer && q.prediction.is_some()).count();
@@ -729,6 +719,57 @@ pub fn histogram(values: &[f64], bins: usize, lo: f64, hi: f64) -> Vec<f64> {
     counts
 }
 
+/// One row of the score card that `squadkit evaluate` prints on a terminal and the browser
+/// shows: a label, a key (`exact`, `hasans-f1`, `best-f1-thresh`, ...; the browser's test id
+/// is `score-` + key) and the value as shown (scores with two decimals, counts whole,
+/// thresholds with four decimals; the JSON keeps every digit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreRow {
+    pub label: &'static str,
+    pub key: &'static str,
+    pub value: String,
+}
+
+fn fmt_thresh(n: PyNumber) -> String {
+    match n {
+        PyNumber::Int(i) => format!("{i}.00"),
+        PyNumber::Float(f) => format!("{f:.4}"),
+    }
+}
+
+impl Evaluation {
+    /// The score card, in the official script's key order.
+    pub fn score_card(&self) -> Vec<ScoreRow> {
+        let mut rows = Vec::new();
+        let mut summary = |s: &Summary, labels: [&'static str; 3], keys: [&'static str; 3]| {
+            let values = [format!("{:.2}", s.exact), format!("{:.2}", s.f1), s.total.to_string()];
+            for ((label, key), value) in labels.into_iter().zip(keys).zip(values) {
+                rows.push(ScoreRow { label, key, value });
+            }
+        };
+        summary(&self.overall, ["exact", "f1", "total"], ["exact", "f1", "total"]);
+        if let Some(s) = &self.has_ans {
+            summary(s, ["HasAns exact", "HasAns f1", "HasAns total"], ["hasans-exact", "hasans-f1", "hasans-total"]);
+        }
+        if let Some(s) = &self.no_ans {
+            summary(s, ["NoAns exact", "NoAns f1", "NoAns total"], ["noans-exact", "noans-f1", "noans-total"]);
+        }
+        let mut row = |label, key, value| rows.push(ScoreRow { label, key, value });
+        if let Some(b) = &self.best {
+            row("best exact", "best-exact", format!("{:.2}", b.best_exact));
+            row("best exact thresh", "best-exact-thresh", fmt_thresh(b.best_exact_thresh));
+            row("best f1", "best-f1", format!("{:.2}", b.best_f1));
+            row("best f1 thresh", "best-f1-thresh", fmt_thresh(b.best_f1_thresh));
+        }
+        if let Some(pr) = &self.precision_recall {
+            row("PR exact AP", "pr-exact-ap", format!("{:.2}", pr.exact.ap));
+            row("PR f1 AP", "pr-f1-ap", format!("{:.2}", pr.f1.ap));
+            row("PR oracle AP", "pr-oracle-ap", format!("{:.2}", pr.oracle.ap));
+        }
+        rows
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -787,17 +828,26 @@ mod tests {
         assert_eq!(b.best_exact, 100.0 * 3.0 / 4.0);
         assert_eq!(b.best_exact_thresh, PyNumber::Float(0.1));
         // With -t 0.75 questions 2 and 4 become "no answer": 4 turns right.
-        let e = Scorer::new(&gold)
-            .evaluate(&p, Some(&na), ScoreOptions { na_prob_thresh: 0.75, ..Default::default() })
-            .unwrap();
+        let e = Scorer::new(&gold).evaluate(&p, Some(&na), ScoreOptions { na_prob_thresh: 0.75, ..Default::default() }).unwrap();
         assert_eq!(e.overall.exact, 75.0);
         assert_eq!(e.no_ans.unwrap().exact, 100.0);
         let keys: Vec<_> = e.to_dict().into_iter().map(|(k, _)| k).collect();
         assert_eq!(
             keys,
             [
-                "exact", "f1", "total", "HasAns_exact", "HasAns_f1", "HasAns_total", "NoAns_exact", "NoAns_f1",
-                "NoAns_total", "best_exact", "best_exact_thresh", "best_f1", "best_f1_thresh"
+                "exact",
+                "f1",
+                "total",
+                "HasAns_exact",
+                "HasAns_f1",
+                "HasAns_total",
+                "NoAns_exact",
+                "NoAns_f1",
+                "NoAns_total",
+                "best_exact",
+                "best_exact_thresh",
+                "best_f1",
+                "best_f1_thresh"
             ]
         );
     }
@@ -836,5 +886,39 @@ mod tests {
         assert_eq!(h[10], 0.2);
         assert_eq!(h[19], 0.2);
         assert_eq!(h.iter().sum::<f64>(), 0.8);
+    }
+
+    #[test]
+    fn the_score_card_lists_what_was_scored() {
+        let data = br#"{"data": [{"title": "t", "paragraphs": [{"context": "the cat sat", "qas": [
+            {"id": "a", "question": "?", "answers": [{"text": "cat", "answer_start": 4}]},
+            {"id": "b", "question": "?", "answers": []}]}]}]}"#;
+        let d = Dataset::from_squad_json(data).unwrap();
+        let gold = GoldStandard::new(&d);
+        let preds = parse_predictions(br#"{"a": "cat", "b": "sat"}"#).unwrap();
+        let na = parse_na_probs(br#"{"a": 0.1, "b": 1}"#).unwrap();
+        let e = Scorer::new(&gold).evaluate(&preds, Some(&na), ScoreOptions::default()).unwrap();
+        let card = e.score_card();
+        let keys: Vec<&str> = card.iter().map(|r| r.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "exact",
+                "f1",
+                "total",
+                "hasans-exact",
+                "hasans-f1",
+                "hasans-total",
+                "noans-exact",
+                "noans-f1",
+                "noans-total",
+                "best-exact",
+                "best-exact-thresh",
+                "best-f1",
+                "best-f1-thresh"
+            ]
+        );
+        assert_eq!((card[0].label, card[0].value.as_str()), ("exact", "50.00"));
+        assert_eq!(card[2].value, "2");
     }
 }

@@ -113,6 +113,49 @@ impl Example {
     }
 }
 
+/// One question in the flat HF layout, as a line of JSON lines or a row of a parquet/Arrow
+/// table: `title` and `answers` may be absent (an unanswerable question).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct FlatExample {
+    pub id: String,
+    #[serde(default)]
+    pub title: String,
+    pub context: String,
+    pub question: String,
+    #[serde(default)]
+    pub answers: Answers,
+    /// Not in the HF layout; kept when a flat file has it (squadkit's own exports do).
+    #[serde(default)]
+    pub plausible_answers: Answers,
+}
+
+/// Why flat rows (JSON lines, a table) are not a dataset: which row, and what.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FlatError {
+    /// Line `line` (1-based) of JSON lines is not a flat example.
+    #[error("line {line}: not a flat SQuAD example: {error}")]
+    Json { line: usize, error: JsonError },
+    /// The parallel answer lists of an example differ in length.
+    #[error("example {id}: answers has {texts} texts but {starts} answer_start values")]
+    UnevenAnswers { id: String, texts: usize, starts: usize },
+    #[error("no questions")]
+    Empty,
+}
+
+/// Whether `bytes` look like JSON lines of flat examples rather than one official SQuAD JSON
+/// document: the first non-blank line is a whole JSON object without `data` (the official
+/// file is often a single line too, but its top level has `data`; pretty-printed, its first
+/// line is not a whole object). The CLI and the browser sniff with this one rule.
+pub fn is_json_lines(bytes: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        data: Option<serde::de::IgnoredAny>,
+    }
+    let bytes = json::strip_bom(bytes);
+    let first = bytes.split(|&b| b == b'\n').find(|l| !l.iter().all(u8::is_ascii_whitespace)).unwrap_or_default();
+    serde_json::from_slice::<Probe>(first).is_ok_and(|p| p.data.is_none())
+}
+
 /// A dataset: examples in dataset order.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Dataset {
@@ -145,6 +188,51 @@ impl Dataset {
             examples[i].paragraph = paragraph;
         }
         Dataset { version: None, examples }
+    }
+
+    /// Rows of the flat HF layout (JSON lines, parquet, Arrow); consecutive equal contexts
+    /// share one `Arc<str>`, and articles/paragraphs are runs of equal titles/contexts.
+    pub fn from_flat(rows: impl IntoIterator<Item = FlatExample>) -> Result<Dataset, FlatError> {
+        let mut examples: Vec<Example> = Vec::new();
+        for r in rows {
+            if r.answers.text.len() != r.answers.answer_start.len() {
+                return Err(FlatError::UnevenAnswers {
+                    id: r.id,
+                    texts: r.answers.text.len(),
+                    starts: r.answers.answer_start.len(),
+                });
+            }
+            let context = match examples.last() {
+                Some(prev) if *prev.context == *r.context => Arc::clone(&prev.context),
+                _ => Arc::from(r.context),
+            };
+            examples.push(Example {
+                id: r.id,
+                title: r.title,
+                context,
+                question: r.question,
+                answers: r.answers,
+                plausible_answers: r.plausible_answers,
+                article: 0,
+                paragraph: 0,
+            });
+        }
+        if examples.is_empty() {
+            return Err(FlatError::Empty);
+        }
+        Ok(Dataset::from_examples(examples))
+    }
+
+    /// JSON lines of flat examples (blank lines skipped); the error names the line.
+    pub fn from_json_lines(bytes: &[u8]) -> Result<Dataset, FlatError> {
+        let mut rows = Vec::new();
+        for (i, line) in json::strip_bom(bytes).split(|&b| b == b'\n').enumerate() {
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            rows.push(json::from_slice::<FlatExample>(line).map_err(|error| FlatError::Json { line: i + 1, error })?);
+        }
+        Dataset::from_flat(rows)
     }
 
     pub fn len(&self) -> usize {
@@ -241,6 +329,54 @@ mod tests {
         let bad = r#"{"data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": 5, "question": "q"}]}]}]}"#;
         let e = Dataset::from_squad_json(bad.as_bytes()).unwrap_err();
         assert_eq!(e.path, "data[0].paragraphs[0].qas[0].id");
+    }
+
+    #[test]
+    fn json_lines_give_the_official_examples() {
+        let d = Dataset::from_squad_json(V2.as_bytes()).unwrap();
+        let mut lines = String::from("\u{feff}");
+        for e in &d.examples {
+            let mut v = serde_json::to_value(e).unwrap();
+            for k in ["plausible_answers", "article", "paragraph"] {
+                v.as_object_mut().unwrap().remove(k);
+            }
+            lines.push_str(&v.to_string());
+            lines.push_str("\n\n");
+        }
+        assert!(is_json_lines(lines.as_bytes()));
+        assert!(!is_json_lines(V2.as_bytes()));
+        let flat = Dataset::from_json_lines(lines.as_bytes()).unwrap();
+        let strip = |d: &Dataset| {
+            d.examples
+                .iter()
+                .map(|e| (e.id.clone(), e.title.clone(), e.context.clone(), e.answers.clone(), e.article, e.paragraph))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&flat), strip(&d));
+        assert!(Arc::ptr_eq(&flat.examples[0].context, &flat.examples[1].context));
+        // No title, no answers: an unanswerable question of an untitled article.
+        let bare = Dataset::from_json_lines(br#"{"id": "a", "context": "c", "question": "q"}"#).unwrap();
+        assert!(!bare.examples[0].has_answer());
+    }
+
+    #[test]
+    fn bad_json_lines_name_the_line() {
+        let e =
+            Dataset::from_json_lines(b"{\"id\": \"a\", \"context\": \"c\", \"question\": \"q\"}\n{\"id\": \"b\"}\n").unwrap_err();
+        assert!(matches!(&e, FlatError::Json { line: 2, .. }), "{e}");
+        assert!(e.to_string().starts_with("line 2: not a flat SQuAD example"), "{e}");
+        let uneven = br#"{"id": "a", "context": "c", "question": "q", "answers": {"text": ["c"], "answer_start": []}}"#;
+        assert_eq!(
+            Dataset::from_json_lines(uneven).unwrap_err().to_string(),
+            "example a: answers has 1 texts but 0 answer_start values"
+        );
+        assert_eq!(Dataset::from_json_lines(b"\n\n").unwrap_err(), FlatError::Empty);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let with_bom = [b"\xEF\xBB\xBF".as_slice(), V2.as_bytes()].concat();
+        assert_eq!(Dataset::from_squad_json(&with_bom).unwrap(), Dataset::from_squad_json(V2.as_bytes()).unwrap());
     }
 
     #[test]

@@ -79,8 +79,7 @@ impl QaTokenizer {
     /// Build the tokenizer `RobertaTokenizerFast(vocab_file, merges_file)` builds: byte-level
     /// BPE, no normalizer, RoBERTa post-processing with trimmed offsets.
     pub fn from_vocab_merges(vocab_json: &[u8], merges_txt: &[u8]) -> Result<QaTokenizer, TokenizerError> {
-        let vocab: Map<String, Value> =
-            serde_json::from_slice(vocab_json).map_err(|e| TokenizerError::Vocab(e.to_string()))?;
+        let vocab: Map<String, Value> = serde_json::from_slice(vocab_json).map_err(|e| TokenizerError::Vocab(e.to_string()))?;
         let merges_txt =
             std::str::from_utf8(merges_txt).map_err(|e| TokenizerError::Merges { line: 0, message: e.to_string() })?;
         let mut merges = Vec::new();
@@ -142,10 +141,7 @@ impl QaTokenizer {
     /// builds (ids, sequence ids and offsets).
     fn check_pair_template(&self) -> Result<(), TokenizerError> {
         let (q, c) = ("Who wrote it?", "It was  written by Ada, in 1843.");
-        let full = self
-            .inner
-            .encode_char_offsets((q, c), true)
-            .map_err(|e| TokenizerError::Template(e.to_string()))?;
+        let full = self.inner.encode_char_offsets((q, c), true).map_err(|e| TokenizerError::Template(e.to_string()))?;
         let (eq, ec) = (self.encode(q)?, self.encode(c)?);
         let mut ids = vec![self.cls_id];
         ids.extend(&eq.ids);
@@ -157,8 +153,7 @@ impl QaTokenizer {
         seq.extend([None, None]);
         seq.extend(std::iter::repeat_n(Some(1), ec.len()));
         seq.push(None);
-        let offsets: Vec<(u32, u32)> =
-            full.get_offsets().iter().map(|&(s, e)| (s as u32, e as u32)).collect();
+        let offsets: Vec<(u32, u32)> = full.get_offsets().iter().map(|&(s, e)| (s as u32, e as u32)).collect();
         let mut want_offsets = vec![(0, 0)];
         want_offsets.extend(&eq.offsets);
         want_offsets.extend([(0, 0), (0, 0)]);

@@ -14,11 +14,22 @@ use std::collections::HashMap;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum IssueKind {
     /// The id was already used by an earlier question (at that index).
-    DuplicateId { first: usize },
+    DuplicateId {
+        first: usize,
+    },
     /// `answer_start` (or the answer's end) lies outside the context.
-    AnswerOutsideContext { answer: usize, answer_start: i64, context_chars: usize },
+    AnswerOutsideContext {
+        answer: usize,
+        answer_start: i64,
+        context_chars: usize,
+    },
     /// The context does not hold the answer text at `answer_start`.
-    AnswerTextMismatch { answer: usize, answer_start: i64, expected: String, found: String },
+    AnswerTextMismatch {
+        answer: usize,
+        answer_start: i64,
+        expected: String,
+        found: String,
+    },
     EmptyContext,
     EmptyQuestion,
     /// `is_impossible`-style inconsistency: plausible answers on an answerable question.
@@ -39,14 +50,12 @@ impl std::fmt::Display for Issue {
         write!(f, "question {} (#{}): ", self.id, self.index)?;
         match &self.kind {
             IssueKind::DuplicateId { first } => write!(f, "duplicate id (first used by question #{first})"),
-            IssueKind::AnswerOutsideContext { answer, answer_start, context_chars } => write!(
-                f,
-                "answer {answer} at {answer_start} lies outside the context ({context_chars} characters)"
-            ),
-            IssueKind::AnswerTextMismatch { answer, answer_start, expected, found } => write!(
-                f,
-                "answer {answer}: context at {answer_start} reads {found:?}, not {expected:?}"
-            ),
+            IssueKind::AnswerOutsideContext { answer, answer_start, context_chars } => {
+                write!(f, "answer {answer} at {answer_start} lies outside the context ({context_chars} characters)")
+            }
+            IssueKind::AnswerTextMismatch { answer, answer_start, expected, found } => {
+                write!(f, "answer {answer}: context at {answer_start} reads {found:?}, not {expected:?}")
+            }
             IssueKind::EmptyContext => write!(f, "empty context"),
             IssueKind::EmptyQuestion => write!(f, "empty question"),
             IssueKind::PlausibleOnAnswerable => write!(f, "plausible answers on an answerable question"),
@@ -125,15 +134,7 @@ mod tests {
                 (1, IssueKind::DuplicateId { first: 0 }),
                 (1, IssueKind::EmptyQuestion),
                 (1, IssueKind::AnswerOutsideContext { answer: 0, answer_start: 9, context_chars: 5 }),
-                (
-                    2,
-                    IssueKind::AnswerTextMismatch {
-                        answer: 0,
-                        answer_start: 0,
-                        expected: "x".into(),
-                        found: "a".into()
-                    }
-                ),
+                (2, IssueKind::AnswerTextMismatch { answer: 0, answer_start: 0, expected: "x".into(), found: "a".into() }),
                 (3, IssueKind::EmptyContext),
             ]
         );

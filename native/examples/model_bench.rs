@@ -141,10 +141,8 @@ impl BackendTask for Bench {
                 }
             }
         } else {
-            let model = config
-                .init::<B::InnerBackend>(&device)
-                .with_compute_dtype(dtype)
-                .with_fused_attention(!a.plain_attention);
+            let model =
+                config.init::<B::InnerBackend>(&device).with_compute_dtype(dtype).with_fused_attention(!a.plain_attention);
             for i in 0..a.warmup + a.iters {
                 let t = Instant::now();
                 let input = QaInput::<B::InnerBackend> {

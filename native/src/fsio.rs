@@ -88,7 +88,11 @@ pub fn write_atomic_text(path: &Path, write: impl FnOnce(&mut TextOut<'_>) -> st
 /// Write `path` atomically from `parts` pieces of text, formatted on every core and written in
 /// order (while one thread writes a piece, the others format the next ones into buffers they
 /// reuse); not synced (see the module's documentation).
-pub fn write_atomic_parts(path: &Path, parts: usize, format: impl Fn(usize, &mut String) -> std::fmt::Result + Sync) -> Result<()> {
+pub fn write_atomic_parts(
+    path: &Path,
+    parts: usize,
+    format: impl Fn(usize, &mut String) -> std::fmt::Result + Sync,
+) -> Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Condvar, Mutex};
     const ABORTED: usize = usize::MAX;

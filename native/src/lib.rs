@@ -1,17 +1,25 @@
-//! The `squadkit` binary's library: one module per subcommand, plus the file handling they
-//! share (clear errors naming the file, atomic writes). Logic lives in `squadkit-core`.
+//! The `squadkit` binary's library, in layers with one job each (logic on data itself lives
+//! in `squadkit-core`):
+//!
+//! - [`inputs`]: everything read from disk (datasets in every format, tokenizers, model
+//!   configs, feature caches, logits, predictions), errors naming the file;
+//! - [`pipeline`]: examples → windows, logits → answers → scores, and the answer files;
+//! - [`model`]: RoBERTa-QA in burn, HF weights in and out, the backends;
+//! - [`train`]: the training run: loop, optimizer, data order, checkpoints, metrics;
+//! - [`predict`]: a trained model over a dataset;
+//! - [`cmd`]: one thin adapter per subcommand;
+//! - shared: [`args`] (flag groups), [`error`] (the one error type and exit statuses),
+//!   [`fsio`] (reads and atomic writes), [`logging`], [`signals`], [`allocator`].
 
 pub mod allocator;
-pub mod arrow_data;
-pub mod checkpoint;
+pub mod args;
 pub mod cmd;
-pub mod data;
 pub mod error;
-pub mod features_file;
 pub mod fsio;
-pub mod logits;
-pub mod runlog;
-pub mod signals;
-pub mod trainer;
+pub mod inputs;
+pub mod logging;
 pub mod model;
+pub mod pipeline;
+pub mod predict;
+pub mod signals;
 pub mod train;

@@ -37,15 +37,7 @@ enum Command {
 
 fn main() -> ExitCode {
     squadkit_native::allocator::keep_freed_memory();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SQUADKIT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .init();
+    squadkit_native::logging::init();
     let cli = Cli::parse();
     let result: Result<(), CliError> = match &cli.command {
         Command::Evaluate(args) => cmd::evaluate::run(args),
@@ -59,8 +51,12 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e @ CliError::Preempted { .. }) => {
+            tracing::warn!("{e}; exiting with status {}", e.exit_code());
+            ExitCode::from(e.exit_code() as u8)
+        }
         Err(e) => {
-            eprintln!("error: {e}");
+            tracing::error!("{e}");
             ExitCode::from(e.exit_code() as u8)
         }
     }

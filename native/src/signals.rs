@@ -1,14 +1,10 @@
 //! Preemption signals: SIGTERM, SIGUSR1 (SLURM's warning before the time limit) and SIGINT
 //! set a flag that the training loop checks between steps; it then finishes the step, saves a
-//! checkpoint and exits with [`EXIT_PREEMPTED`], which the `squadkit sbatch` script turns into
+//! checkpoint and exits with [`crate::error::EXIT_PREEMPTED`], which the `squadkit sbatch` script turns into
 //! a requeue. A second SIGINT (Ctrl-C twice) exits at once.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-
-/// Exit status of a run stopped by a signal after saving its checkpoint ("try again later":
-/// BSD's EX_TEMPFAIL). The sbatch script requeues the job when squadkit exits with it.
-pub const EXIT_PREEMPTED: i32 = 75;
 
 /// The signal that asked the run to stop, if any.
 #[derive(Clone)]

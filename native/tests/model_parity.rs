@@ -256,8 +256,7 @@ fn export_for_golden() {
 #[test]
 fn exported_model_gives_transformers_the_same_logits() {
     let device = Default::default();
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(fixtures().join("exported.json")).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(fixtures().join("exported.json")).unwrap()).unwrap();
     let to_host2 = |k: &str| {
         let rows: Vec<Vec<f32>> = serde_json::from_value(v[k].clone()).unwrap();
         HostTensor { shape: vec![rows.len(), rows[0].len()], data: rows.concat() }
@@ -281,7 +280,10 @@ fn exported_model_gives_transformers_the_same_logits() {
     let again = dir.path().join("again");
     save_model_dir(&exported, &config, None, &again).unwrap();
     for name in ["config.json", "model.safetensors"] {
-        assert!(std::fs::read(again.join(name)).unwrap() == std::fs::read(committed.join(name)).unwrap(), "{name} differs from the committed export");
+        assert!(
+            std::fs::read(again.join(name)).unwrap() == std::fs::read(committed.join(name)).unwrap(),
+            "{name} differs from the committed export"
+        );
     }
 
     // And a model trained here exports and loads back exactly (with the tokenizer files).
@@ -358,10 +360,16 @@ fn a_shape_mismatch_or_a_missing_encoder_weight_is_an_error_naming_it() {
     let (config, tensors) = tiny_parts();
     let dir = tempfile::tempdir().unwrap();
     let mut bad = tensors.clone();
-    bad.insert("roberta.encoder.layer.1.intermediate.dense.weight".into(), HostTensor { shape: vec![32, 64], data: vec![0.0; 2048] });
+    bad.insert(
+        "roberta.encoder.layer.1.intermediate.dense.weight".into(),
+        HostTensor { shape: vec![32, 64], data: vec![0.0; 2048] },
+    );
     write_dir(dir.path(), &config, &bad);
     let e = load_model_dir::<Inner>(dir.path(), &Default::default()).unwrap_err().to_string();
-    assert!(e.contains("model.safetensors") && e.contains("roberta.encoder.layer.1.intermediate.dense.weight: shape [32, 64]"), "{e}");
+    assert!(
+        e.contains("model.safetensors") && e.contains("roberta.encoder.layer.1.intermediate.dense.weight: shape [32, 64]"),
+        "{e}"
+    );
 
     let mut bad = tensors;
     bad.remove("roberta.encoder.layer.0.attention.self.key.bias");

@@ -10,9 +10,7 @@ pub fn repo_root() -> PathBuf {
 
 /// `../shared/data` beside the repository (a developer's or CI's checkout), or `SQUADKIT_SHARED_DATA`.
 pub fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("SQUADKIT_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join("../shared/data"));
+    let dir = std::env::var_os("SQUADKIT_SHARED_DATA").map(PathBuf::from).unwrap_or_else(|| repo_root().join("../shared/data"));
     dir.join("dev-v2.0.json").exists().then_some(dir)
 }
 
@@ -20,19 +18,15 @@ pub fn shared_data() -> Option<PathBuf> {
 pub fn shared_data_or_skip(test: &str) -> Option<PathBuf> {
     let d = shared_data();
     if d.is_none() {
-        eprintln!(
-            "SKIPPED {test}: ../shared/data/dev-v2.0.json is absent (set SQUADKIT_SHARED_DATA to run it)"
-        );
+        eprintln!("SKIPPED {test}: ../shared/data/dev-v2.0.json is absent (set SQUADKIT_SHARED_DATA to run it)");
     }
     d
 }
 
 /// The goldens made from files of the shared data, with the generator that makes each: every
 /// one records `"inputs": {path under the shared data: SHA-256}`.
-pub const SHARED_GOLDENS: [(&str, &str); 2] = [
-    ("scorer/dev_cases.json", "tools/gen_scorer_golden.py"),
-    ("preprocess/summary.json", "tools/gen_preprocess_golden.py"),
-];
+pub const SHARED_GOLDENS: [(&str, &str); 2] =
+    [("scorer/dev_cases.json", "tools/gen_scorer_golden.py"), ("preprocess/summary.json", "tools/gen_preprocess_golden.py")];
 
 /// The lowercase hex SHA-256 of a file's bytes.
 pub fn sha256_hex(path: &Path) -> String {
@@ -83,11 +77,7 @@ pub fn squadkit_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
     let bin = profile_dir.join(format!("squadkit{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.exists(),
-        "{} is missing: build it first (`cargo build -p squadkit`; `cargo xtask test` does it)",
-        bin.display()
-    );
+    assert!(bin.exists(), "{} is missing: build it first (`cargo build -p squadkit`; `cargo xtask test` does it)", bin.display());
     bin
 }
 
@@ -104,11 +94,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let out = std::process::Command::new(squadkit_bin())
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("squadkit runs");
+    let out = std::process::Command::new(squadkit_bin()).args(args).env("NO_COLOR", "1").output().expect("squadkit runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -163,9 +163,23 @@ fn download_from_a_hub_mirror_then_work_offline() {
     let p = |s: &str| prep.join(s).to_str().unwrap().to_string();
     let run = d.path().join("run");
     let r = squadkit_tests::squadkit([
-        "train", "--config", &p("tiny-config.json"), "--tokenizer", &p("tokenizer/tokenizer.json"), "--train-file",
-        &p("data/dev.json"), "--output-dir", run.to_str().unwrap(), "--max-steps", "1", "--max-seq-length", "128",
-        "--doc-stride", "32", "--max-query-length", "32",
+        "train",
+        "--config",
+        &p("tiny-config.json"),
+        "--tokenizer",
+        &p("tokenizer/tokenizer.json"),
+        "--train-file",
+        &p("data/dev.json"),
+        "--output-dir",
+        run.to_str().unwrap(),
+        "--max-steps",
+        "1",
+        "--max-seq-length",
+        "128",
+        "--doc-stride",
+        "32",
+        "--max-query-length",
+        "32",
     ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let model_dir = run.join("final");
@@ -178,10 +192,15 @@ fn download_from_a_hub_mirror_then_work_offline() {
     files.insert("datasets/tiny-org/tiny-squad/plain_text/validation-00000-of-00001.parquet".into(), parquet.clone());
     files.insert("datasets/tiny-org/tiny-squad/plain_text/train-00000-of-00001.parquet".into(), parquet.clone());
     let mut repos = BTreeMap::new();
-    repos.insert("models/tiny-org/tiny-roberta-qa".to_string(), ["config.json", "model.safetensors", "tokenizer.json", "README.md"].map(String::from).to_vec());
+    repos.insert(
+        "models/tiny-org/tiny-roberta-qa".to_string(),
+        ["config.json", "model.safetensors", "tokenizer.json", "README.md"].map(String::from).to_vec(),
+    );
     repos.insert(
         "datasets/tiny-org/tiny-squad".to_string(),
-        ["README.md", "plain_text/train-00000-of-00001.parquet", "plain_text/validation-00000-of-00001.parquet"].map(String::from).to_vec(),
+        ["README.md", "plain_text/train-00000-of-00001.parquet", "plain_text/validation-00000-of-00001.parquet"]
+            .map(String::from)
+            .to_vec(),
     );
     let hub = serve(files, repos);
     let out = d.path().join("hf");
@@ -200,8 +219,20 @@ fn download_from_a_hub_mirror_then_work_offline() {
     assert!(requests.iter().all(|(_, _, a)| a == "Bearer hf_test_token"), "HF_TOKEN on every request: {requests:?}");
 
     // The downloaded model works.
-    let r = squadkit_tests::squadkit(["predict", "--model", out.join("model").to_str().unwrap(), &p("data/dev.json"),
-        "--output-dir", d.path().join("pred").to_str().unwrap(), "--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"]);
+    let r = squadkit_tests::squadkit([
+        "predict",
+        "--model",
+        out.join("model").to_str().unwrap(),
+        &p("data/dev.json"),
+        "--output-dir",
+        d.path().join("pred").to_str().unwrap(),
+        "--max-seq-length",
+        "128",
+        "--doc-stride",
+        "32",
+        "--max-query-length",
+        "32",
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 
     // Everything present: no network access at all.

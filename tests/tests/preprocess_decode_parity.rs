@@ -41,10 +41,16 @@ fn canonical_train(w: &Window, pad: u32) -> String {
 }
 
 fn canonical_validation(w: &Window, pad: u32, id: &str) -> String {
-    let offs: Vec<String> = (0..w.len())
-        .map(|i| w.context_offset(i).map_or("n".to_string(), |(s, e)| format!("{s}-{e}")))
-        .collect();
-    format!("ex={};id={id};len={};mask={};ids={};off={}\n", w.example, w.len(), w.n_tokens(), canonical_ids(w, pad), offs.join(","))
+    let offs: Vec<String> =
+        (0..w.len()).map(|i| w.context_offset(i).map_or("n".to_string(), |(s, e)| format!("{s}-{e}"))).collect();
+    format!(
+        "ex={};id={id};len={};mask={};ids={};off={}\n",
+        w.example,
+        w.len(),
+        w.n_tokens(),
+        canonical_ids(w, pad),
+        offs.join(",")
+    )
 }
 
 fn load(shared: &Path) -> (Dataset, QaTokenizer) {
@@ -100,13 +106,23 @@ fn every_dev_window_equals_run_qa_at_384_128_and_256_64() {
         assert_eq!(f.report.start_after_end as u64, train["start_after_end"].as_u64().unwrap());
         assert_eq!(f.report.questions_truncated, 0, "no dev question needs truncation");
         let bad = compare_windows(&dataset, &f, tok.pad_id(), len, stride);
-        assert!(bad.is_empty(), "{len}/{stride}: {} examples differ from run_qa, first: {:?}", bad.len(), &bad[..bad.len().min(5)]);
-        eprintln!("{len}/{stride}: {} windows of {} examples equal run_qa's (train and validation)", f.windows.len(), dataset.len());
+        assert!(
+            bad.is_empty(),
+            "{len}/{stride}: {} examples differ from run_qa, first: {:?}",
+            bad.len(),
+            &bad[..bad.len().min(5)]
+        );
+        eprintln!(
+            "{len}/{stride}: {} windows of {} examples equal run_qa's (train and validation)",
+            f.windows.len(),
+            dataset.len()
+        );
     }
     // The notes' counts for the reference pipeline.
     let f = preprocess(&tok, &dataset, &PreprocessConfig::default()).unwrap();
     assert_eq!((f.windows.len(), f.report.cls_labelled), (12165, 6213));
-    let f512 = preprocess(&tok, &dataset, &PreprocessConfig { max_seq_length: 512, doc_stride: 256, ..Default::default() }).unwrap();
+    let f512 =
+        preprocess(&tok, &dataset, &PreprocessConfig { max_seq_length: 512, doc_stride: 256, ..Default::default() }).unwrap();
     assert_eq!(f512.windows.len(), 11964);
 }
 
@@ -188,11 +204,13 @@ fn decoding_hash_logits_equals_utils_qa_bit_for_bit() {
     assert_eq!(lines, dataset.len());
     assert!(bad.is_empty(), "{} examples differ from utils_qa, first {:?}", bad.len(), &bad[..bad.len().min(5)]);
     // Float32 softmaxes (numpy's SIMD exp, reproduced) are bit-identical. The float64 softmax of
-    // the "empty" fallback lists uses numpy's AVX-512 float64 exp, which is not reproduced: it
-    // can differ from libm's `exp` in the last bit (6 of the 155 fallback lists here).
-    let f32_lists: Vec<&String> = bad_probs.iter().filter(|b| b.ends_with("fallback=false")).collect();
-    assert!(f32_lists.is_empty(), "float32 probabilities differ for {} examples, first {:?}", f32_lists.len(), &f32_lists[..f32_lists.len().min(5)]);
-    assert!(bad_probs.len() <= 6, "float64 fallback probabilities differ for {}: {bad_probs:?}", bad_probs.len());
+    // the "empty" fallback lists uses numpy's float64 exp: on a CPU with AVX-512 that is Intel
+    // SVML's, which is not reproduced and can differ from libm's `exp` in the last bit (6 of the
+    // 155 fallback lists); elsewhere it is libm's, and every list is bit-identical. The golden
+    // records which CPU numpy ran on.
+    let svml = summary["numpy_cpu_features"]["AVX512F"].as_bool().unwrap_or(true);
+    let allowed = if svml { 6 } else { 0 };
+    assert!(bad_probs.len() <= allowed, "float64 fallback probabilities differ for {}: {bad_probs:?}", bad_probs.len());
     assert_eq!(fallbacks as u64, summary["decode_384_128"]["empty_fallbacks"].as_u64().unwrap());
     assert_eq!(empty as u64, summary["decode_384_128"]["empty_predictions"].as_u64().unwrap());
     eprintln!("{} examples decoded as utils_qa ({} null predictions, {} 'empty' fallbacks)", lines, empty, fallbacks);
@@ -213,8 +231,7 @@ fn tricky_inputs_give_run_qa_windows_and_utils_qa_files() {
     for (len, stride, query) in [(384usize, 128usize, 64usize), (64, 16, 24)] {
         let config = PreprocessConfig { max_seq_length: len, doc_stride: stride, max_query_length: query, ..Default::default() };
         let f = preprocess(&tok, &dataset, &config).unwrap();
-        let want: Vec<&serde_json::Value> =
-            golden.iter().filter(|g| g["config"] == format!("{len}/{stride}/{query}")).collect();
+        let want: Vec<&serde_json::Value> = golden.iter().filter(|g| g["config"] == format!("{len}/{stride}/{query}")).collect();
         assert_eq!(f.windows.len(), want.len(), "{len}/{stride} window count");
         assert_eq!(f.report.questions_truncated, 1, "the 300-word question is cut");
         for (i, (w, g)) in f.windows.iter().zip(&want).enumerate() {
@@ -240,11 +257,17 @@ fn tricky_inputs_give_run_qa_windows_and_utils_qa_files() {
         let start: Vec<f32> = (0..n as u64).flat_map(|w| (0..len as u64).map(move |p| hash_logit(w, p, 0))).collect();
         let end: Vec<f32> = (0..n as u64).flat_map(|w| (0..len as u64).map(move |p| hash_logit(w, p, 1))).collect();
         let d = decode(&dataset, &f, Logits { start: &start, end: &end, width: len }, &DecodeOptions::default()).unwrap();
-        for (name, text) in [("predictions", d.predictions_json()), ("nbest_predictions", d.nbest_json()), ("null_odds", d.null_odds_json())] {
+        for (name, text) in
+            [("predictions", d.predictions_json()), ("nbest_predictions", d.nbest_json()), ("null_odds", d.null_odds_json())]
+        {
             let want = std::fs::read_to_string(fixture(&format!("preprocess/tricky_{len}_{stride}_{name}.json"))).unwrap();
             if text != want {
                 let at = text.bytes().zip(want.bytes()).take_while(|(a, b)| a == b).count();
-                panic!("{len}/{stride} {name}.json differs from utils_qa's at byte {at}: {:?} vs {:?}", &text[at.saturating_sub(80)..(at + 80).min(text.len())], &want[at.saturating_sub(80)..(at + 80).min(want.len())]);
+                panic!(
+                    "{len}/{stride} {name}.json differs from utils_qa's at byte {at}: {:?} vs {:?}",
+                    &text[at.saturating_sub(80)..(at + 80).min(text.len())],
+                    &want[at.saturating_sub(80)..(at + 80).min(want.len())]
+                );
             }
         }
     }

@@ -57,21 +57,64 @@ fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run(
     assert_eq!(r.code, 0, "{}", r.stderr);
     let p = |s: &str| prep.join(s).to_str().unwrap().to_string();
     let train: Vec<String> = [
-        "--config", &p("tiny-config.json"), "--tokenizer", &p("tokenizer/tokenizer.json"),
-        "--train-file", &p("data/train.json"), "--max-seq-length", "128", "--doc-stride", "32",
-        "--max-query-length", "32", "--dynamic-padding", "--per-device-train-batch-size", "16",
-        "--learning-rate", "1e-3", "--warmup-ratio", "0.1", "--max-steps", "60", "--save-steps", "20",
-        "--logging-steps", "1", "--seed", "11",
+        "--config",
+        &p("tiny-config.json"),
+        "--tokenizer",
+        &p("tokenizer/tokenizer.json"),
+        "--train-file",
+        &p("data/train.json"),
+        "--max-seq-length",
+        "128",
+        "--doc-stride",
+        "32",
+        "--max-query-length",
+        "32",
+        "--dynamic-padding",
+        "--per-device-train-batch-size",
+        "16",
+        "--learning-rate",
+        "1e-3",
+        "--warmup-ratio",
+        "0.1",
+        "--max-steps",
+        "60",
+        "--save-steps",
+        "20",
+        "--logging-steps",
+        "1",
+        "--seed",
+        "11",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
     let run = d.path().join("run");
-    let mut a: Vec<String> = ["sbatch", "--output-dir", run.to_str().unwrap(), "--job-name", "squadkit-test", "--account", "proj",
-        "--mail-type", "END", "--mail-user", "nobody@example.invalid", "--gpus-per-node", "a100:1", "--time", "00:30:00",
-        "--signal-seconds", "120", "--setup", "export SQUADKIT_LOG=info", "--submit",
+    let mut a: Vec<String> = [
+        "sbatch",
+        "--output-dir",
+        run.to_str().unwrap(),
+        "--job-name",
+        "squadkit-test",
+        "--account",
+        "proj",
+        "--mail-type",
+        "END",
+        "--mail-user",
+        "nobody@example.invalid",
+        "--gpus-per-node",
+        "a100:1",
+        "--time",
+        "00:30:00",
+        "--signal-seconds",
+        "120",
+        "--setup",
+        "export SQUADKIT_LOG=info",
+        "--submit",
         // This machine has 2 CPUs and little memory: override the script's defaults at submission.
-        "--sbatch-arg=--cpus-per-task=1", "--sbatch-arg=--mem=1G", "--"]
+        "--sbatch-arg=--cpus-per-task=1",
+        "--sbatch-arg=--mem=1G",
+        "--",
+    ]
     .iter()
     .map(|s| s.to_string())
     .collect();
@@ -88,7 +131,8 @@ fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run(
 
     // Mid-run (after step 5, before the first scheduled save): SLURM's warning signal.
     wait_until("the job to train 5 steps", 240, || {
-        std::fs::read_to_string(run.join("metrics.jsonl")).is_ok_and(|s| s.lines().filter(|l| l.contains("\"train\"")).count() >= 5)
+        std::fs::read_to_string(run.join("metrics.jsonl"))
+            .is_ok_and(|s| s.lines().filter(|l| l.contains("\"train\"")).count() >= 5)
     });
     let s = slurm(&conf, "scancel", &["--batch", "--signal=USR1", &id]);
     assert!(s.trim().is_empty(), "scancel: {s}");
@@ -99,10 +143,20 @@ fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run(
     wait_until("the requeued job to be pending", 60, || job_field(&conf, &id, "JobState") == "PENDING");
     std::thread::sleep(Duration::from_secs(2));
     let _ = slurm(&conf, "scontrol", &["update", &format!("jobid={id}"), "StartTime=now"]);
-    wait_until("the job to complete", 300, || job_field(&conf, &id, "JobState") == "COMPLETED" || job_field(&conf, &id, "JobState") == "FAILED");
+    wait_until("the job to complete", 300, || {
+        job_field(&conf, &id, "JobState") == "COMPLETED" || job_field(&conf, &id, "JobState") == "FAILED"
+    });
     let text = read_log();
     assert_eq!(job_field(&conf, &id, "JobState"), "COMPLETED", "{text}");
-    for want in ["restart 0", "got SIGUSR1", "stopped by SIGUSR1", "requeueing job", "restart 1", "resuming from", "finished after 60 steps"] {
+    for want in [
+        "restart 0",
+        "got SIGUSR1",
+        "stopped by SIGUSR1",
+        "requeueing job",
+        "restart 1",
+        "resuming from",
+        "finished after 60 steps",
+    ] {
         assert!(text.contains(want), "missing {want:?} in the job log:\n{text}");
     }
     // The uninterrupted reference, outside SLURM.

@@ -21,12 +21,35 @@ fn prepared(dir: &Path) -> PathBuf {
 fn args(prep: &Path, out: &Path, max_steps: u32, save_steps: u32) -> Vec<String> {
     let p = |s: &str| prep.join(s).to_str().unwrap().to_string();
     let mut a: Vec<String> = [
-        "train", "--config", &p("tiny-config.json"), "--tokenizer", &p("tokenizer/tokenizer.json"),
-        "--train-file", &p("data/train.json"), "--output-dir", out.to_str().unwrap(),
-        "--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32",
-        "--dynamic-padding", "--group-by-length", "--per-device-train-batch-size", "16",
-        "--learning-rate", "1e-3", "--warmup-ratio", "0.1", "--weight-decay", "0.01",
-        "--logging-steps", "2", "--seed", "7",
+        "train",
+        "--config",
+        &p("tiny-config.json"),
+        "--tokenizer",
+        &p("tokenizer/tokenizer.json"),
+        "--train-file",
+        &p("data/train.json"),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--max-seq-length",
+        "128",
+        "--doc-stride",
+        "32",
+        "--max-query-length",
+        "32",
+        "--dynamic-padding",
+        "--group-by-length",
+        "--per-device-train-batch-size",
+        "16",
+        "--learning-rate",
+        "1e-3",
+        "--warmup-ratio",
+        "0.1",
+        "--weight-decay",
+        "0.01",
+        "--logging-steps",
+        "2",
+        "--seed",
+        "7",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -46,11 +69,7 @@ fn bytes(p: PathBuf) -> Vec<u8> {
 }
 
 fn metrics(run: &Path) -> Vec<Value> {
-    std::fs::read_to_string(run.join("metrics.jsonl"))
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    std::fs::read_to_string(run.join("metrics.jsonl")).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
 
 /// (step, loss, grad_norm, learning_rate) of the train lines: everything but the timings.
@@ -177,7 +196,9 @@ fn corrupt_and_partial_checkpoints_are_skipped_and_nothing_is_lost() {
     let mut w = bytes(newest.clone());
     w[n - 3] ^= 0x40;
     std::fs::write(&newest, w).unwrap();
-    let r = squadkit(args(&prep, &b, 16, 4).into_iter().chain(["--resume".to_string(), b.join("checkpoint-16").to_str().unwrap().into()]));
+    let r = squadkit(
+        args(&prep, &b, 16, 4).into_iter().chain(["--resume".to_string(), b.join("checkpoint-16").to_str().unwrap().into()]),
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("checkpoint-16: not a valid checkpoint"), "{}", r.stderr);
 }
@@ -187,15 +208,28 @@ fn a_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint() {
     let d = tempfile::tempdir().unwrap();
     let prep = prepared(d.path());
     let run = d.path().join("run");
-    let out = Command::new(squadkit_bin()).args(args(&prep, &run, 20, 4)).env("SQUADKIT_FAULT", "nan-at-step=7").output().unwrap();
+    let out =
+        Command::new(squadkit_bin()).args(args(&prep, &run, 20, 4)).env("SQUADKIT_FAULT", "nan-at-step=7").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("the loss is NaN at step 7"), "{stderr}");
     assert!(stderr.contains("the last good checkpoint is") && stderr.contains("checkpoint-4"), "{stderr}");
     assert_eq!(checkpoints(&run), ["checkpoint-4"]);
     assert!(!run.join("final").exists());
-    let r = squadkit(["predict", "--model", run.join("checkpoint-4").to_str().unwrap(), prep.join("data/dev.json").to_str().unwrap(),
-        "--output-dir", d.path().join("p").to_str().unwrap(), "--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"]);
+    let r = squadkit([
+        "predict",
+        "--model",
+        run.join("checkpoint-4").to_str().unwrap(),
+        prep.join("data/dev.json").to_str().unwrap(),
+        "--output-dir",
+        d.path().join("p").to_str().unwrap(),
+        "--max-seq-length",
+        "128",
+        "--doc-stride",
+        "32",
+        "--max-query-length",
+        "32",
+    ]);
     assert_eq!(r.code, 0, "the last good checkpoint is a usable model: {}", r.stderr);
 }
 
@@ -204,7 +238,8 @@ fn a_full_disk_fails_the_save_cleanly() {
     let d = tempfile::tempdir().unwrap();
     let prep = prepared(d.path());
     let run = d.path().join("run");
-    let out = Command::new(squadkit_bin()).args(args(&prep, &run, 20, 4)).env("SQUADKIT_FAULT", "save-enospc=8").output().unwrap();
+    let out =
+        Command::new(squadkit_bin()).args(args(&prep, &run, 20, 4)).env("SQUADKIT_FAULT", "save-enospc=8").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("checkpoint-8") && stderr.contains("No space left on device"), "{stderr}");
@@ -265,7 +300,18 @@ fn bad_input_is_named_with_exit_status_2() {
     std::fs::create_dir_all(&empty_model).unwrap();
     std::fs::copy(prep.join("tiny-config.json"), empty_model.join("config.json")).unwrap();
     std::fs::copy(prep.join("tokenizer/tokenizer.json"), empty_model.join("tokenizer.json")).unwrap();
-    let r = squadkit(["predict", "--model", empty_model.to_str().unwrap(), prep.join("data/dev.json").to_str().unwrap(), "--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"]);
+    let r = squadkit([
+        "predict",
+        "--model",
+        empty_model.to_str().unwrap(),
+        prep.join("data/dev.json").to_str().unwrap(),
+        "--max-seq-length",
+        "128",
+        "--doc-stride",
+        "32",
+        "--max-query-length",
+        "32",
+    ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("no model.safetensors or pytorch_model.bin"), "{}", r.stderr);
 }

@@ -2,7 +2,6 @@
 //! normalizing again (core's [`RawScores::evaluate`]), the score card the CLI prints, and the
 //! per-question table (filter by outcome, sort by column).
 
-use squadkit_core::json::PyNumber;
 use squadkit_core::scorer::{
     Evaluation, MissingPredictions, NaProbs, Outcome, Predictions, QuestionScore, RawScores,
 };
@@ -95,50 +94,12 @@ pub fn fmt2(x: f64) -> String {
     format!("{x:.2}")
 }
 
-fn fmt_thresh(n: PyNumber) -> String {
-    match n {
-        PyNumber::Int(i) => format!("{i}.00"),
-        PyNumber::Float(f) => format!("{f:.4}"),
-    }
-}
-
-/// The score card: (label, test id, value) in the CLI's order.
-pub fn score_card(e: &Evaluation) -> Vec<(&'static str, &'static str, String)> {
-    let mut rows = vec![
-        ("exact", "score-exact", fmt2(e.overall.exact)),
-        ("f1", "score-f1", fmt2(e.overall.f1)),
-        ("total", "score-total", e.overall.total.to_string()),
-    ];
-    if let Some(s) = &e.has_ans {
-        rows.push(("HasAns exact", "score-hasans-exact", fmt2(s.exact)));
-        rows.push(("HasAns f1", "score-hasans-f1", fmt2(s.f1)));
-        rows.push(("HasAns total", "score-hasans-total", s.total.to_string()));
-    }
-    if let Some(s) = &e.no_ans {
-        rows.push(("NoAns exact", "score-noans-exact", fmt2(s.exact)));
-        rows.push(("NoAns f1", "score-noans-f1", fmt2(s.f1)));
-        rows.push(("NoAns total", "score-noans-total", s.total.to_string()));
-    }
-    if let Some(b) = &e.best {
-        rows.push(("best exact", "score-best-exact", fmt2(b.best_exact)));
-        rows.push((
-            "best exact thresh",
-            "score-best-exact-thresh",
-            fmt_thresh(b.best_exact_thresh),
-        ));
-        rows.push(("best f1", "score-best-f1", fmt2(b.best_f1)));
-        rows.push((
-            "best f1 thresh",
-            "score-best-f1-thresh",
-            fmt_thresh(b.best_f1_thresh),
-        ));
-    }
-    if let Some(pr) = &e.precision_recall {
-        rows.push(("PR exact AP", "score-pr-exact-ap", fmt2(pr.exact.ap)));
-        rows.push(("PR f1 AP", "score-pr-f1-ap", fmt2(pr.f1.ap)));
-        rows.push(("PR oracle AP", "score-pr-oracle-ap", fmt2(pr.oracle.ap)));
-    }
-    rows
+/// The score card: (label, test id, value), core's rows in the CLI's order.
+pub fn score_card(e: &Evaluation) -> Vec<(&'static str, String, String)> {
+    e.score_card()
+        .into_iter()
+        .map(|r| (r.label, format!("score-{}", r.key), r.value))
+        .collect()
 }
 
 /// Columns the per-question table sorts by.
@@ -308,7 +269,7 @@ mod tests {
         let (_, gold, run) = demo();
         let e = run.evaluate(&gold, 1.0).unwrap();
         let card = score_card(&e);
-        let ids: Vec<_> = card.iter().map(|r| r.1).collect();
+        let ids: Vec<_> = card.iter().map(|r| r.1.as_str()).collect();
         for id in [
             "score-exact",
             "score-f1",
@@ -324,7 +285,6 @@ mod tests {
         assert_eq!(card[0].2, fmt2(e.overall.exact));
         assert_eq!(card[2].2, e.overall.total.to_string());
         assert_eq!(fmt2(78.74168280973637), "78.74");
-        assert_eq!(fmt_thresh(PyNumber::Float(0.25)), "0.2500");
     }
 
     #[test]

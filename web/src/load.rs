@@ -7,7 +7,7 @@
 use serde_json::Value;
 use squadkit_core::json::JsonError;
 use squadkit_core::scorer::{parse_na_probs, parse_predictions, NaProbs, Predictions};
-use squadkit_core::squad::{Dataset, Example};
+use squadkit_core::squad::Dataset;
 use squadkit_core::tokenize::QaTokenizer;
 
 /// What a JSON file that is not the expected kind looks like, for the error message.
@@ -68,39 +68,24 @@ pub fn sniff(bytes: &[u8]) -> Kind {
 }
 
 /// A dataset: the official SQuAD JSON (v1.1/v2.0) or flat JSON lines in the HF layout
-/// (`id, title, context, question, answers {text[], answer_start[]}` per line).
+/// (`id, title, context, question, answers {text[], answer_start[]}` per line; `title` and
+/// `answers` optional), told apart by core's rule, as the CLI does.
 pub fn dataset(file: &str, bytes: &[u8]) -> Result<Dataset, String> {
-    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
-    let is_json_lines = first == Some(&b'{')
-        && bytes
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .nth(1)
-            .is_some()
-        && serde_json::from_slice::<Value>(bytes).is_err();
-    let dataset = if is_json_lines {
-        json_lines_dataset(file, bytes)?
+    let parsed = if squadkit_core::squad::is_json_lines(bytes) {
+        Dataset::from_json_lines(bytes).map_err(|e| format!("{file}: {e}"))
     } else {
-        Dataset::from_squad_json(bytes)
-            .map_err(|e| json_error(file, "a SQuAD dataset", bytes, &e))?
+        Dataset::from_squad_json(bytes).map_err(|e| json_error(file, "a SQuAD dataset", bytes, &e))
     };
+    let dataset = parsed.map_err(|message| match guess_kind(bytes) {
+        Some(kind) if kind != "a SQuAD dataset" => {
+            format!("{file} is not a SQuAD dataset: it looks like {kind}.")
+        }
+        _ => message,
+    })?;
     if dataset.is_empty() {
         return Err(format!("{file} holds no questions."));
     }
     Ok(dataset)
-}
-
-fn json_lines_dataset(file: &str, bytes: &[u8]) -> Result<Dataset, String> {
-    let mut examples = Vec::new();
-    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let e: Example = squadkit_core::json::from_slice(line)
-            .map_err(|e| format!("{file} line {}: not a SQuAD example: {e}", n + 1))?;
-        examples.push(e);
-    }
-    Ok(Dataset::from_examples(examples))
 }
 
 /// A predictions file: a JSON object of question id → answer text.
@@ -179,7 +164,17 @@ mod tests {
         .unwrap_err();
         assert!(e.contains("data[0].paragraphs[0].context"), "{e}");
         let e = dataset("l.jsonl", b"{\"id\": \"a\"}\n{\"id\": \"b\"}\n").unwrap_err();
-        assert!(e.starts_with("l.jsonl line 1: not a SQuAD example"), "{e}");
+        assert!(
+            e.starts_with("l.jsonl: line 1: not a flat SQuAD example"),
+            "{e}"
+        );
+        // The same rule as the CLI's: a line without a title (an untitled article) opens.
+        let d = dataset(
+            "t.jsonl",
+            b"{\"id\": \"a\", \"context\": \"c\", \"question\": \"q\"}\n",
+        )
+        .unwrap();
+        assert_eq!(d.len(), 1);
         let e = dataset("empty.json", br#"{"data": []}"#).unwrap_err();
         assert_eq!(e, "empty.json holds no questions.");
     }

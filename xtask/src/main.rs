@@ -1,13 +1,15 @@
 //! Project tasks, in Rust so they run wherever cargo does (the convention burn uses).
 //!
-//! - `cargo xtask test`: install what the suites need (idempotent: the wasm32 target,
+//! - `cargo xtask test`: check the formatting (`cargo fmt --check`) and lints (`cargo clippy
+//!   -D warnings`), install what the suites need (idempotent: the wasm32 target,
 //!   wasm-bindgen's test runner at the pinned version, Trunk, Debian's chromium and
 //!   chromedriver, the browser suite's npm packages), build the `squadkit` binary, then run
 //!   every suite: the workspace's native tests, core's suites under wasm32, the web app's
-//!   component tests in Chrome, `trunk build --release` and the browser end-to-end suite;
-//!   last, the model's forward pass on the wgpu backend through Mesa's software Vulkan driver
-//!   (lavapipe, installed from Debian when missing). `--skip-wasm` and `--skip-wgpu` leave
-//!   those parts out (saying so).
+//!   component tests in Chrome, `trunk build --release` and the browser end-to-end suite.
+//!   The native suites are built once with the wgpu backend beside the CPU one (one build of
+//!   burn), so the model's forward pass on wgpu runs among them, through Mesa's software
+//!   Vulkan driver (lavapipe, installed from Debian when missing). `--skip-wasm` and
+//!   `--skip-wgpu` leave those parts out (saying so).
 //! - `cargo xtask setup`: only the installs.
 //! - `cargo xtask bench evaluate`: the official script vs `squadkit evaluate`, side by side.
 
@@ -67,7 +69,8 @@ fn setup_web() -> Result<(), String> {
         run(Command::new(cargo()).args(["install", "trunk", "--version", TRUNK, "--locked", "--debug"]))?;
     }
     if !Path::new(CHROMIUM).exists() || !Path::new(CHROMEDRIVER).exists() {
-        let install = || run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]));
+        let install =
+            || run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"]));
         if install().is_err() {
             run(Command::new("apt-get").arg("update"))?;
             install()?;
@@ -84,11 +87,13 @@ fn setup_web() -> Result<(), String> {
 
 /// The web app in a browser: component tests in Chrome, the release build, the E2E suite.
 fn web_tests() -> Result<(), String> {
-    run(Command::new(cargo()).args(["test", "-p", "squadkit-web", "--target", "wasm32-unknown-unknown", "--test", "components"])
+    run(Command::new(cargo())
+        .args(["test", "-p", "squadkit-web", "--target", "wasm32-unknown-unknown", "--test", "components"])
         .env("WASM_BINDGEN_USE_BROWSER", "1")
         .env("CHROMEDRIVER", CHROMEDRIVER))?;
     // wasm-opt (binaryen 132) comes from tests/browser's node_modules.
-    let path = format!("{}:{}", root().join("tests/browser/node_modules/.bin").display(), std::env::var("PATH").unwrap_or_default());
+    let path =
+        format!("{}:{}", root().join("tests/browser/node_modules/.bin").display(), std::env::var("PATH").unwrap_or_default());
     run(Command::new("trunk").args(["build", "--release"]).env("PATH", path).env("TRUNK_SKIP_VERSION_CHECK", "true"))?;
     run(Command::new("npm").args(["test", "--prefix", "tests/browser"]))
 }
@@ -109,27 +114,40 @@ fn slurm_setup() -> Option<String> {
 /// (`SQUADKIT_SHARED_DATA`, else ../shared/data, holding dev-v2.0.json). cargo shows a test's
 /// own SKIPPED line only when it fails, so the skip is said here, before and after the suites.
 fn shared_data_skip() -> Option<String> {
-    let dir = std::env::var_os("SQUADKIT_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("../shared/data"));
+    let dir =
+        std::env::var_os("SQUADKIT_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| root().join("../shared/data"));
     (!dir.join("dev-v2.0.json").exists()).then(|| {
         format!("the tests on the SQuAD dev set and the roberta-base tokenizer ({}/dev-v2.0.json is absent; set SQUADKIT_SHARED_DATA)", dir.display())
     })
 }
 
-/// The wgpu forward test (native/tests/model_parity.rs) with the `wgpu` feature, on Mesa's
-/// lavapipe. Run last: its build replaces target/debug/squadkit with a wgpu-enabled one.
-fn wgpu_test() -> Result<(), String> {
+/// Mesa's software Vulkan driver (lavapipe) for the wgpu tests, from Debian when missing.
+fn vulkan_setup() -> Result<(), String> {
     if !Path::new("/usr/share/vulkan/icd.d/lvp_icd.x86_64.json").exists() && Path::new("/usr/bin/apt-get").exists() {
-        let install = || run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "mesa-vulkan-drivers", "libvulkan1"]));
+        let install = || {
+            run(Command::new("apt-get").args(["install", "-y", "--no-install-recommends", "mesa-vulkan-drivers", "libvulkan1"]))
+        };
         if install().is_err() {
             run(Command::new("apt-get").arg("update"))?;
             install()?;
         }
     }
-    let runtime = std::env::temp_dir().join("squadkit-xdg-runtime");
-    std::fs::create_dir_all(&runtime).map_err(|e| format!("{}: {e}", runtime.display()))?;
-    run(Command::new(cargo())
-        .args(["test", "-p", "squadkit", "--features", "wgpu", "--test", "model_parity", "wgpu", "--", "--nocapture"])
-        .env("XDG_RUNTIME_DIR", runtime))
+    Ok(())
+}
+
+/// cargo with the workspace's native suites' features: with the wgpu backend compiled in
+/// (unless `--skip-wgpu`), so that one build of burn (CPU + wgpu) serves the binary the CLI
+/// suites drive, every native test and the wgpu forward test on lavapipe.
+fn cargo_native(sub: &str, args: &[&str], wgpu: bool) -> Command {
+    let mut c = Command::new(cargo());
+    c.arg(sub).args(args);
+    if wgpu {
+        c.args(["--features", "squadkit/wgpu"]);
+        let runtime = std::env::temp_dir().join("squadkit-xdg-runtime");
+        let _ = std::fs::create_dir_all(&runtime);
+        c.env("XDG_RUNTIME_DIR", runtime);
+    }
+    c
 }
 
 fn test(args: &[String]) -> Result<(), String> {
@@ -143,8 +161,17 @@ fn test(args: &[String]) -> Result<(), String> {
         eprintln!("xtask: SKIPPING {s}");
     }
     skipped.extend(slurm_setup());
-    run(Command::new(cargo()).args(["build", "-p", "squadkit", "--bins"]))?;
-    run(Command::new(cargo()).args(["test", "--workspace", "--exclude", "squadkit-web"]))?;
+    let wgpu = !skip_wgpu;
+    if wgpu {
+        vulkan_setup()?;
+    } else {
+        eprintln!("xtask: SKIPPED the wgpu forward test (--skip-wgpu)");
+        skipped.push("the wgpu forward test (--skip-wgpu)".into());
+    }
+    run(Command::new(cargo()).args(["fmt", "--all", "--check"]))?;
+    run(&mut cargo_native("build", &["-p", "squadkit", "--bins"], wgpu))?;
+    run(&mut cargo_native("clippy", &["--workspace", "--all-targets", "--", "-D", "warnings"], wgpu))?;
+    run(&mut cargo_native("test", &["--workspace", "--exclude", "squadkit-web"], wgpu))?;
     run(Command::new(cargo()).args(["test", "-p", "squadkit-web"]))?;
     if skip_wasm {
         eprintln!("xtask: SKIPPED the wasm32 suites and the web app's browser suites (--skip-wasm)");
@@ -152,12 +179,6 @@ fn test(args: &[String]) -> Result<(), String> {
     } else {
         run(Command::new(cargo()).args(["test", "-p", "squadkit-core", "--target", "wasm32-unknown-unknown", "--test", "*"]))?;
         web_tests()?;
-    }
-    if skip_wgpu {
-        eprintln!("xtask: SKIPPED the wgpu forward test (--skip-wgpu)");
-        skipped.push("the wgpu forward test (--skip-wgpu)".into());
-    } else {
-        wgpu_test()?;
     }
     if skipped.is_empty() {
         eprintln!("xtask: every suite passed");

@@ -12,13 +12,13 @@
 //!    `null_odds.json`), scores it with the official scorer (`OUT/eval.json`) and prints the
 //!    scores beside the always-no-answer baseline.
 
-use crate::cmd::predict::{predict, PredictArgs};
-use crate::cmd::train::{train, TrainArgs};
+use crate::args::{AnswerArgs, WindowArgs};
 use crate::error::{CliError, Result};
 use crate::fsio;
 use crate::model::BackendKind;
-use crate::trainer::{EvalStrategy, Outcome};
-use clap::Args;
+use crate::predict::{predict, PredictArgs};
+use crate::train::{train, TrainCommand};
+use clap::{Args, Parser};
 use squadkit_core::tokenize::QaTokenizer;
 use std::path::{Path, PathBuf};
 
@@ -30,8 +30,8 @@ const MARKER: &str = ".squadkit-demo";
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The run directory (replaced if it holds an earlier demo).
-    #[arg(long, default_value = "squadkit-demo")]
-    pub out: PathBuf,
+    #[arg(long, default_value = "squadkit-demo", alias = "out")]
+    pub output_dir: PathBuf,
     #[arg(long, default_value_t = 14.0)]
     pub epochs: f64,
     #[arg(long, default_value_t = 42)]
@@ -69,12 +69,16 @@ pub fn train_tokenizer<'a>(texts: impl Iterator<Item = &'a str> + Send, vocab_si
         RobertaProcessing::new(("</s>".into(), 2), ("<s>".into(), 0)).trim_offsets(true).add_prefix_space(false),
     ));
     tk.with_decoder(Some(ByteLevel::new(false, true, true)));
-    tk.train(&mut trainer, texts).map_err(|e| CliError::Other(format!("training the tokenizer failed: {e}")))?;
-    let json = tk.to_string(true).map_err(|e| CliError::Other(format!("cannot serialise the tokenizer: {e}")))?;
+    tk.train(&mut trainer, texts).map_err(|e| CliError::Internal(format!("training the tokenizer failed: {e}")))?;
+    let json = tk.to_string(true).map_err(|e| CliError::Internal(format!("cannot serialise the tokenizer: {e}")))?;
     // The ids preprocessing relies on.
-    let qa = QaTokenizer::from_tokenizer_json(json.as_bytes()).map_err(|e| CliError::Other(format!("the trained tokenizer is unusable: {e}")))?;
+    let qa = QaTokenizer::from_tokenizer_json(json.as_bytes())
+        .map_err(|e| CliError::Internal(format!("the trained tokenizer is unusable: {e}")))?;
     if (qa.cls_id(), qa.pad_id(), qa.sep_id()) != (0, 1, 2) {
-        return Err(CliError::Other(format!("special token ids {:?}, expected (0, 1, 2)", (qa.cls_id(), qa.pad_id(), qa.sep_id()))));
+        return Err(CliError::Internal(format!(
+            "special token ids {:?}, expected (0, 1, 2)",
+            (qa.cls_id(), qa.pad_id(), qa.sep_id())
+        )));
     }
     Ok(json)
 }
@@ -107,24 +111,31 @@ fn prepare_out(out: &Path) -> Result<()> {
     if out.exists() {
         let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
         if !empty && !out.join(MARKER).exists() {
-            return Err(CliError::input(out, "exists and is not a demo run directory: not touching it (use --out)"));
+            return Err(CliError::input(out, "exists and is not a demo run directory: not touching it (use --output-dir)"));
         }
         if !empty {
-            std::fs::remove_dir_all(out).map_err(|source| CliError::Output { path: out.to_path_buf(), source })?;
+            std::fs::remove_dir_all(out).map_err(|source| CliError::output(out, source))?;
         }
     }
     fsio::write_atomic(&out.join(MARKER), b"squadkit demo run directory\n")
 }
 
-pub fn run(args: &DemoArgs) -> Result<()> {
-    let started = std::time::Instant::now();
-    let out = &args.out;
-    prepare_out(out)?;
-    let (train_file, dev_file) = (out.join("data/train.json"), out.join("data/dev.json"));
-    fsio::write_atomic(&train_file, DEMO_TRAIN)?;
-    fsio::write_atomic(&dev_file, DEMO_DEV)?;
+/// What the demo's first stage leaves in the run directory.
+struct DemoFiles {
+    train: PathBuf,
+    dev: PathBuf,
+    tokenizer: PathBuf,
+    config: PathBuf,
+    vocab: usize,
+}
 
-    eprintln!("[1/4] training a byte-level BPE tokenizer on the demo questions and paragraphs");
+/// The demo's data, its trained tokenizer and the tiny config, written into `out`.
+fn write_inputs(args: &DemoArgs, out: &Path) -> Result<DemoFiles> {
+    prepare_out(out)?;
+    let (train, dev) = (out.join("data/train.json"), out.join("data/dev.json"));
+    fsio::write_atomic(&train, DEMO_TRAIN)?;
+    fsio::write_atomic(&dev, DEMO_DEV)?;
+    tracing::info!("[1/4] training a byte-level BPE tokenizer on the demo questions and paragraphs");
     let train_set = squadkit_core::Dataset::from_squad_json(DEMO_TRAIN).expect("the bundled demo data parses");
     let mut texts: Vec<&str> = Vec::new();
     let mut last_context: Option<&str> = None;
@@ -136,79 +147,58 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         texts.push(&e.question);
     }
     let tokenizer_json = train_tokenizer(texts.into_iter(), args.vocab_size)?;
-    let tok_dir = out.join("tokenizer");
-    fsio::write_atomic(&tok_dir.join("tokenizer.json"), tokenizer_json.as_bytes())?;
+    let tokenizer = out.join("tokenizer/tokenizer.json");
+    fsio::write_atomic(&tokenizer, tokenizer_json.as_bytes())?;
     let vocab = QaTokenizer::from_tokenizer_json(tokenizer_json.as_bytes()).expect("checked above").vocab_size();
-    let max_seq_length = 128;
-    let config_path = out.join("tiny-config.json");
-    fsio::write_atomic(&config_path, tiny_config(vocab, max_seq_length).as_bytes())?;
-    let window = super::WindowArgs { max_seq_length, doc_stride: 32, max_query_length: 32 };
+    let config = out.join("tiny-config.json");
+    fsio::write_atomic(&config, tiny_config(vocab, WINDOW.max_seq_length).as_bytes())?;
+    Ok(DemoFiles { train, dev, tokenizer, config, vocab })
+}
+
+/// The demo's windows: 128 tokens (the tiny model's positions), stride 32.
+const WINDOW: WindowArgs = WindowArgs { max_seq_length: 128, doc_stride: 32, max_query_length: 32 };
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    let started = std::time::Instant::now();
+    let out = &args.output_dir;
+    let files = write_inputs(args, out)?;
     if args.prepare_only {
         println!("{}", out.display());
-        eprintln!("wrote data/, tokenizer/tokenizer.json and tiny-config.json to {}", out.display());
+        tracing::info!("wrote data/, tokenizer/tokenizer.json and tiny-config.json to {}", out.display());
         return Ok(());
     }
-
-    eprintln!("[2/4] training a tiny RoBERTa (hidden 96, 3 layers, vocab {vocab}) from scratch on {} questions", train_set.len());
-    let targs = TrainArgs {
-        model: None,
-        config: Some(config_path),
-        tokenizer: Some(tok_dir.join("tokenizer.json")),
-        train_file,
-        validation_file: Some(dev_file.clone()),
-        output_dir: out.clone(),
-        resume: None,
-        window,
-        dynamic_padding: true,
-        group_by_length: true,
-        learning_rate: 2e-3,
-        per_device_train_batch_size: 32,
-        per_device_eval_batch_size: 64,
-        gradient_accumulation_steps: 1,
-        num_train_epochs: args.epochs,
-        max_steps: -1,
-        warmup_ratio: 0.1,
-        warmup_steps: 0,
-        weight_decay: 0.01,
-        adam_beta1: 0.9,
-        adam_beta2: 0.999,
-        adam_epsilon: 1e-8,
-        max_grad_norm: 1.0,
-        seed: args.seed,
-        logging_steps: 10,
-        save_steps: 0,
-        save_total_limit: Some(1),
-        eval_strategy: EvalStrategy::Epoch,
-        eval_steps: None,
-        answers: super::AnswerArgs::default(),
-        backend: args.backend,
-        precision: crate::cmd::train::Precision::F32,
-        stop_after: None,
-    };
-    match train(&targs)? {
-        Outcome::Finished { .. } => {}
-        Outcome::Preempted { signal, checkpoint } => {
-            eprintln!("demo stopped by {signal}; saved {}", checkpoint.display());
-            std::process::exit(crate::signals::EXIT_PREEMPTED);
-        }
-    }
-
-    eprintln!("[3/4] predicting the held-out questions (unseen people)");
+    let questions = squadkit_core::Dataset::from_squad_json(DEMO_TRAIN).expect("the bundled demo data parses").len();
+    tracing::info!(
+        "[2/4] training a tiny RoBERTa (hidden 96, 3 layers, vocab {}) from scratch on {questions} questions",
+        files.vocab
+    );
+    train_tiny(args, out, &files)?;
+    tracing::info!("[3/4] predicting the held-out questions (unseen people)");
     let pargs = PredictArgs {
         model: out.join("final"),
-        data: dev_file,
+        data: files.dev,
         output_dir: out.clone(),
         tokenizer: None,
-        window,
+        window: WINDOW,
         per_device_eval_batch_size: 64,
-        answers: super::AnswerArgs::default(),
+        answers: AnswerArgs::default(),
         raw_logits: false,
         evaluate: true,
         backend: args.backend,
     };
     let eval = predict(&pargs)?.expect("evaluate was asked");
+    tracing::info!("[4/4] scores on {} held-out questions (official SQuAD v2.0 scorer)", eval.overall.total);
+    report(&eval);
+    println!(
+        "run directory: {} (final/ = HF model, predictions.json, metrics.jsonl, eval.json); {:.0} s",
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
 
-    eprintln!("[4/4] scores on {} held-out questions (official SQuAD v2.0 scorer)", eval.overall.total);
+/// The scores beside the always-no-answer baseline.
+fn report(eval: &squadkit_core::Evaluation) {
     let s = &eval.overall;
     let no_ans = eval.no_ans.as_ref().map(|n| n.total).unwrap_or(0);
     let baseline = 100.0 * no_ans as f64 / s.total.max(1) as f64;
@@ -221,10 +211,47 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         println!("NoAns  f1 {:6.2} ({} questions)", n.f1, n.total);
     }
     println!("always-no-answer baseline f1 {baseline:6.2}");
-    println!(
-        "run directory: {} (final/ = HF model, predictions.json, metrics.jsonl, eval.json); {:.0} s",
-        out.display(),
-        started.elapsed().as_secs_f64()
-    );
+}
+
+/// `squadkit train` on the demo data with its own flags: HF's defaults but for what a tiny
+/// model from scratch needs.
+fn train_tiny(args: &DemoArgs, out: &Path, files: &DemoFiles) -> Result<()> {
+    let (epochs, seed) = (args.epochs.to_string(), args.seed.to_string());
+    let argv: Vec<std::ffi::OsString> = vec![
+        "train".into(),
+        "--config".into(),
+        files.config.as_os_str().into(),
+        "--tokenizer".into(),
+        files.tokenizer.as_os_str().into(),
+        "--train-file".into(),
+        files.train.as_os_str().into(),
+        "--validation-file".into(),
+        files.dev.as_os_str().into(),
+        "--output-dir".into(),
+        out.as_os_str().into(),
+        "--max-seq-length=128".into(),
+        "--doc-stride=32".into(),
+        "--max-query-length=32".into(),
+        "--dynamic-padding".into(),
+        "--group-by-length".into(),
+        "--learning-rate=2e-3".into(),
+        "--per-device-train-batch-size=32".into(),
+        "--per-device-eval-batch-size=64".into(),
+        "--num-train-epochs".into(),
+        epochs.into(),
+        "--warmup-ratio=0.1".into(),
+        "--weight-decay=0.01".into(),
+        "--seed".into(),
+        seed.into(),
+        "--logging-steps=10".into(),
+        "--save-steps=0".into(),
+        "--save-total-limit=1".into(),
+        "--eval-strategy=epoch".into(),
+        "--backend".into(),
+        args.backend.name().into(),
+    ];
+    let targs = TrainCommand::parse_from(argv).args;
+    debug_assert_eq!(targs.window, WINDOW);
+    train(&targs)?;
     Ok(())
 }

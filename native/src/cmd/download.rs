@@ -9,10 +9,10 @@
 //! repo, revision, commit and every file's size and SHA-256: a second run with everything
 //! present and intact makes no network access at all (`--force` checks the hub again).
 
-use crate::checkpoint::sha256_hex;
 use crate::error::{CliError, Result};
 use crate::fsio;
 use crate::model::weights::TOKENIZER_FILES;
+use crate::train::checkpoint::sha256_hex;
 use clap::Args;
 use hf_hub::api::sync::{Api, ApiBuilder};
 use hf_hub::{Repo, RepoType};
@@ -39,8 +39,8 @@ pub struct DownloadArgs {
     #[arg(long, value_name = "TEXT")]
     pub dataset_filter: Option<String>,
     /// Where to put `model/`, `dataset/` and `download.json`.
-    #[arg(long, default_value = "hf")]
-    pub out: PathBuf,
+    #[arg(long, default_value = "hf", alias = "out")]
+    pub output_dir: PathBuf,
     /// The hf-hub cache [default: `HF_HOME/hub`, i.e. ~/.cache/huggingface/hub].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
@@ -60,7 +60,7 @@ pub struct RepoRecord {
     pub repo: String,
     pub revision: String,
     pub commit: String,
-    pub files: BTreeMap<String, crate::checkpoint::FileSum>,
+    pub files: BTreeMap<String, crate::train::checkpoint::FileSum>,
 }
 
 /// True when every file of `rec` is under `dir` with its size and SHA-256.
@@ -71,7 +71,10 @@ fn intact(dir: &Path, rec: &RepoRecord) -> bool {
 }
 
 fn hub_err(what: &str, repo: &str, e: hf_hub::api::sync::ApiError) -> CliError {
-    CliError::Other(format!("{what} {repo}: {e} (endpoint: {})", std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into())))
+    CliError::Internal(format!(
+        "{what} {repo}: {e} (endpoint: {})",
+        std::env::var("HF_ENDPOINT").unwrap_or_else(|_| "https://huggingface.co".into())
+    ))
 }
 
 fn api(args: &DownloadArgs) -> Result<Api> {
@@ -84,7 +87,7 @@ fn api(args: &DownloadArgs) -> Result<Api> {
             b = b.with_token(Some(t.trim().to_string()));
         }
     }
-    b.build().map_err(|e| CliError::Other(format!("cannot set up the hub client: {e}")))
+    b.build().map_err(|e| CliError::Internal(format!("cannot set up the hub client: {e}")))
 }
 
 /// Which files of a repo to fetch.
@@ -107,11 +110,8 @@ fn pick(kind: RepoType, siblings: &[String], filter: Option<&str>) -> std::resul
             Ok(files)
         }
         _ => {
-            let files: Vec<String> = siblings
-                .iter()
-                .filter(|s| s.ends_with(".parquet") && filter.is_none_or(|f| s.contains(f)))
-                .cloned()
-                .collect();
+            let files: Vec<String> =
+                siblings.iter().filter(|s| s.ends_with(".parquet") && filter.is_none_or(|f| s.contains(f))).cloned().collect();
             if files.is_empty() {
                 return Err(format!(
                     "has no .parquet files{} (try --dataset-revision refs/convert/parquet)",
@@ -132,14 +132,14 @@ fn fetch(api: &Api, kind: RepoType, repo_id: &str, revision: &str, filter: Optio
     let files = pick(kind, &siblings, filter).map_err(|m| CliError::Invalid(format!("{what} {repo_id}@{revision} {m}")))?;
     let mut rec = RepoRecord { repo: repo_id.into(), revision: revision.into(), commit: info.sha, files: BTreeMap::new() };
     for f in &files {
-        eprintln!("fetching {what} {repo_id}: {f}");
+        tracing::info!("fetching {what} {repo_id}: {f}");
         let cached = repo.download(f).map_err(|e| hub_err(&format!("cannot fetch {f} of {what}"), repo_id, e))?;
         let bytes = fsio::read(&cached)?;
         if f.ends_with(".parquet") && !(bytes.len() >= 8 && bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1")) {
             return Err(CliError::input(&cached, format!("{f} of {repo_id} is not a parquet file (no PAR1 magic)")));
         }
         fsio::write_atomic(&dir.join(f), &bytes)?;
-        rec.files.insert(f.clone(), crate::checkpoint::FileSum { bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
+        rec.files.insert(f.clone(), crate::train::checkpoint::FileSum { bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
     }
     Ok(rec)
 }
@@ -148,7 +148,7 @@ pub fn run(args: &DownloadArgs) -> Result<()> {
     if args.model.is_none() && args.dataset.is_none() {
         return Err(CliError::Invalid("nothing to download: give --model REPO and/or --dataset REPO".into()));
     }
-    let record_path = args.out.join("download.json");
+    let record_path = args.output_dir.join("download.json");
     let mut record: Record = match std::fs::read(&record_path) {
         Ok(b) => serde_json::from_slice(&b).unwrap_or_else(|e| {
             tracing::warn!("{}: unreadable ({e}); fetching again", record_path.display());
@@ -165,11 +165,15 @@ pub fn run(args: &DownloadArgs) -> Result<()> {
     .collect();
     let mut client = None;
     for (kind, sub, repo, revision) in wanted {
-        let dir = args.out.join(sub);
+        let dir = args.output_dir.join(sub);
         let filter = if matches!(kind, RepoType::Dataset) { args.dataset_filter.as_deref() } else { None };
         if let Some(rec) = record.repos.get(sub) {
             if !args.force && rec.repo == repo && rec.revision == revision && intact(&dir, rec) {
-                eprintln!("{sub} {repo}@{revision}: all {} files present and intact in {} (no network access)", rec.files.len(), dir.display());
+                tracing::info!(
+                    "{sub} {repo}@{revision}: all {} files present and intact in {} (no network access)",
+                    rec.files.len(),
+                    dir.display()
+                );
                 continue;
             }
         }
@@ -177,7 +181,7 @@ pub fn run(args: &DownloadArgs) -> Result<()> {
             client = Some(api(args)?);
         }
         let rec = fetch(client.as_ref().expect("just built"), kind, repo, revision, filter, &dir)?;
-        eprintln!("{sub} {repo}@{revision} (commit {}): {} files in {}", rec.commit, rec.files.len(), dir.display());
+        tracing::info!("{sub} {repo}@{revision} (commit {}): {} files in {}", rec.commit, rec.files.len(), dir.display());
         record.repos.insert(sub.to_string(), rec);
         let text = serde_json::to_string_pretty(&record).expect("a record serialises") + "\n";
         fsio::write_atomic(&record_path, text.as_bytes())?;

@@ -7,11 +7,13 @@
 
 use crate::error::{CliError, Result};
 use crate::fsio;
+use crate::inputs::scores::{load_na_probs, load_predictions};
+use crate::inputs::{load_dataset, Split};
 use clap::{Args, ValueEnum};
 use squadkit_core::report::{na_prob_histogram_svg, pr_curve_svg};
-use squadkit_core::scorer::{self, MissingPredictions, ScoreError, ScoreOptions};
+use squadkit_core::scorer::{MissingPredictions, ScoreError, ScoreOptions};
 use squadkit_core::validate::validate;
-use squadkit_core::{Dataset, Evaluation, GoldStandard, Scorer};
+use squadkit_core::{Evaluation, GoldStandard, Scorer};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -27,7 +29,8 @@ pub enum Format {
 /// Score a predictions file as the official SQuAD v2.0 script does.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// Input data JSON file (official SQuAD format, v1.1 or v2.0).
+    /// Input data JSON file (official SQuAD format, v1.1 or v2.0; also JSON lines, parquet or a
+    /// `datasets` directory, as `prepare` reads them).
     #[arg(value_name = "data.json")]
     pub data_file: PathBuf,
     /// Model predictions: a JSON object mapping question id to answer text ("" = no answer).
@@ -59,14 +62,8 @@ pub struct EvaluateArgs {
     pub format: Format,
 }
 
-/// Load a SQuAD JSON dataset, with an error naming the file and JSON path.
-pub fn load_dataset(path: &Path) -> Result<Dataset> {
-    let bytes = fsio::read(path)?;
-    Dataset::from_squad_json(&bytes).map_err(|e| fsio::json_error(path, "SQuAD dataset", e))
-}
-
 pub fn run(args: &EvaluateArgs) -> Result<()> {
-    let dataset = load_dataset(&args.data_file)?;
+    let dataset = load_dataset(&args.data_file, Split::Validation)?;
     let issues = validate(&dataset);
     if !issues.is_empty() {
         tracing::warn!(file = %args.data_file.display(), count = issues.len(), "dataset has integrity problems (scored anyway)");
@@ -76,19 +73,8 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             }
         }
     }
-    let preds_bytes = fsio::read(&args.pred_file)?;
-    let preds = scorer::parse_predictions(&preds_bytes)
-        .map_err(|e| fsio::json_error(&args.pred_file, "predictions file (an object of id: answer text)", e))?;
-    let na_probs = match &args.na_prob_file {
-        Some(p) => {
-            let bytes = fsio::read(p)?;
-            Some(
-                scorer::parse_na_probs(&bytes)
-                    .map_err(|e| fsio::json_error(p, "na_prob file (an object of id: number)", e))?,
-            )
-        }
-        None => None,
-    };
+    let preds = load_predictions(&args.pred_file)?;
+    let na_probs = args.na_prob_file.as_deref().map(load_na_probs).transpose()?;
     if args.out_image_dir.is_some() && na_probs.is_none() {
         tracing::warn!("-p/--out-image-dir draws nothing without -n/--na-prob-file (as the official script)");
     }
@@ -100,18 +86,32 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         precision_recall: args.out_image_dir.is_some(),
     };
     let eval = Scorer::new(&gold).evaluate(&preds, na_probs.as_ref(), opts).map_err(|e| match e {
-        ScoreError::MissingPredictions { .. } => CliError::Invalid(format!(
-            "{}: {e} (use --allow-missing to score them as wrong)",
-            args.pred_file.display()
-        )),
+        ScoreError::MissingPredictions { .. } => {
+            CliError::Invalid(format!("{}: {e} (use --allow-missing to score them as wrong)", args.pred_file.display()))
+        }
         ScoreError::MissingNaProbs { .. } => {
             CliError::Invalid(format!("{}: {e}", args.na_prob_file.as_deref().unwrap_or(Path::new("")).display()))
         }
-        ScoreError::Empty => CliError::Invalid(format!("{}: {e}", args.pred_file.display())),
+        ScoreError::Empty => CliError::input(&args.pred_file, e),
     })?;
     report_extras(args, &eval);
 
-    // Every output is complete before any is written, and each is written atomically.
+    write_outputs(args, &eval, na_probs.is_some())?;
+    let table = match args.format {
+        Format::Auto => std::io::stdout().is_terminal(),
+        Format::Json => false,
+        Format::Table => true,
+    };
+    if table {
+        print!("{}", render_table(&eval));
+    } else if args.out_file.is_none() {
+        println!("{}", eval.to_json(true));
+    }
+    Ok(())
+}
+
+/// The charts (`-p`), the per-question lines and the `-o` file, each written atomically.
+fn write_outputs(args: &EvaluateArgs, eval: &Evaluation, have_na_probs: bool) -> Result<()> {
     if let (Some(dir), Some(pr)) = (&args.out_image_dir, &eval.precision_recall) {
         let charts = [
             ("pr_exact.svg", pr_curve_svg(&pr.exact, "Precision-Recall curve for Exact Match score")),
@@ -122,11 +122,10 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
             fsio::write_atomic(&dir.join(name), svg.as_bytes())?;
         }
     }
-    if let Some(dir) = &args.out_image_dir {
+    if let Some(dir) = args.out_image_dir.as_ref().filter(|_| have_na_probs) {
         for (name, has) in [("hasAns", true), ("noAns", false)] {
-            let values: Vec<f64> =
-                eval.questions.iter().filter(|q| q.has_answer == has).filter_map(|q| q.na_prob).collect();
-            if na_probs.is_some() && !values.is_empty() {
+            let values: Vec<f64> = eval.questions.iter().filter(|q| q.has_answer == has).filter_map(|q| q.na_prob).collect();
+            if !values.is_empty() {
                 let svg = na_prob_histogram_svg(&values, name);
                 fsio::write_atomic(&dir.join(format!("na_prob_hist_{name}.svg")), svg.as_bytes())?;
             }
@@ -144,17 +143,6 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     }
     if let Some(path) = &args.out_file {
         fsio::write_atomic(path, eval.to_json(false).as_bytes())?;
-    }
-
-    let table = match args.format {
-        Format::Auto => std::io::stdout().is_terminal(),
-        Format::Json => false,
-        Format::Table => true,
-    };
-    if table {
-        print!("{}", render_table(&eval));
-    } else if args.out_file.is_none() {
-        println!("{}", eval.to_json(true));
     }
     Ok(())
 }
@@ -178,37 +166,11 @@ fn report_extras(args: &EvaluateArgs, eval: &Evaluation) {
     }
 }
 
-/// A human-readable score card.
+/// A human-readable score card: core's rows, then the outcome counts.
 pub fn render_table(eval: &Evaluation) -> String {
-    let mut s = format!("{:<14} {:>8} {:>8} {:>8}\n", "", "exact", "f1", "total");
-    let mut row = |name: &str, x: &scorer::Summary| {
-        s.push_str(&format!("{:<14} {:>8.2} {:>8.2} {:>8}\n", name, x.exact, x.f1, x.total));
-    };
-    row("overall", &eval.overall);
-    if let Some(x) = &eval.has_ans {
-        row("HasAns", x);
-    }
-    if let Some(x) = &eval.no_ans {
-        row("NoAns", x);
-    }
-    if let Some(b) = &eval.best {
-        s.push_str(&format!(
-            "{:<14} {:>8.2} {:>8.2}   (thresholds: exact {}, f1 {})\n",
-            "best",
-            b.best_exact,
-            b.best_f1,
-            squadkit_core::json::PyValue::from(b.best_exact_thresh),
-            squadkit_core::json::PyValue::from(b.best_f1_thresh)
-        ));
-    }
-    if let Some(pr) = &eval.precision_recall {
-        s.push_str(&format!(
-            "{:<14} {:>8.2} {:>8.2}   (oracle {:.2})\n",
-            "PR AP",
-            pr.exact.ap,
-            pr.f1.ap,
-            pr.oracle.ap
-        ));
+    let mut s = String::new();
+    for r in eval.score_card() {
+        s.push_str(&format!("{:<18} {:>8}\n", r.label, r.value));
     }
     let counts = eval.outcome_counts();
     let parts: Vec<String> = counts.iter().map(|(o, n)| format!("{} {n}", o.label())).collect();

@@ -1,4 +1,6 @@
-//! One module per `squadkit` subcommand.
+//! One module per `squadkit` subcommand: thin adapters from a command line to the library's
+//! layers ([`crate::inputs`], [`crate::pipeline`], [`crate::model`], [`crate::train`],
+//! [`crate::predict`]). They never use each other.
 
 pub mod decode;
 pub mod demo;
@@ -8,67 +10,3 @@ pub mod predict;
 pub mod prepare;
 pub mod sbatch;
 pub mod train;
-
-use clap::Args;
-use squadkit_core::decode::DecodeOptions;
-use squadkit_core::preprocess::PreprocessConfig;
-
-/// run_qa's window options, shared by `prepare`, `train` and `predict`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
-pub struct WindowArgs {
-    /// Tokens per window: question, context part and special tokens.
-    #[arg(long, default_value_t = 384)]
-    pub max_seq_length: usize,
-    /// Tokens that consecutive windows of a long context share.
-    #[arg(long, default_value_t = 128)]
-    pub doc_stride: usize,
-    /// A question that would leave no room for context is cut to this many tokens (counted).
-    #[arg(long, default_value_t = 64)]
-    pub max_query_length: usize,
-}
-
-impl Default for WindowArgs {
-    fn default() -> Self {
-        WindowArgs { max_seq_length: 384, doc_stride: 128, max_query_length: 64 }
-    }
-}
-
-impl WindowArgs {
-    /// The preprocessing these options ask for (run_qa's start labels).
-    pub fn preprocess_config(&self, pad_to_max_length: bool) -> PreprocessConfig {
-        PreprocessConfig {
-            max_seq_length: self.max_seq_length,
-            doc_stride: self.doc_stride,
-            max_query_length: self.max_query_length,
-            pad_to_max_length,
-            ..Default::default()
-        }
-    }
-}
-
-/// utils_qa's answer options (`postprocess_qa_predictions`), with run_qa's flag names; shared
-/// by `train` (evaluation) and `predict`.
-#[derive(Debug, Clone, Copy, PartialEq, Args)]
-pub struct AnswerArgs {
-    /// Candidate answers kept per question (nbest_predictions.json).
-    #[arg(long, default_value_t = 20)]
-    pub n_best_size: usize,
-    /// The longest answer, in tokens.
-    #[arg(long, default_value_t = 30)]
-    pub max_answer_length: usize,
-    /// Predict "" when the null score minus the best span's score exceeds this.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-    pub null_score_diff_threshold: f32,
-}
-
-impl Default for AnswerArgs {
-    fn default() -> Self {
-        AnswerArgs { n_best_size: 20, max_answer_length: 30, null_score_diff_threshold: 0.0 }
-    }
-}
-
-impl AnswerArgs {
-    pub fn decode_options(&self) -> DecodeOptions {
-        DecodeOptions { n_best: self.n_best_size, max_answer_length: self.max_answer_length, null_threshold: self.null_score_diff_threshold }
-    }
-}

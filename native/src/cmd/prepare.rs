@@ -1,15 +1,17 @@
 //! `squadkit prepare`: DATA → windows (run_qa's features) in a feature cache, and/or JSON lines.
 
-use crate::data::{load_dataset, load_tokenizer};
+use crate::args::WindowArgs;
 use crate::error::{CliError, Result};
-use crate::features_file::FeatureCache;
 use crate::fsio;
+use crate::inputs::features::FeatureCache;
+use crate::inputs::model_dir::model_vocab_size;
+use crate::inputs::{load_dataset, load_tokenizer};
 use clap::{Args, ValueEnum};
 use squadkit_core::json::py_json_str;
 use squadkit_core::preprocess::{preprocess, PreprocessConfig, Split, StartLabel};
 use squadkit_core::Dataset;
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SplitArg {
@@ -30,14 +32,15 @@ pub enum StartLabelArg {
 /// Tokenize DATA into windows as HF run_qa does, for training and prediction.
 #[derive(Debug, Args)]
 pub struct PrepareArgs {
-    /// SQuAD JSON, JSON lines (flat HF layout), parquet, or a `datasets` save_to_disk directory.
+    /// SQuAD JSON, JSON lines (flat HF layout), parquet (a file or the hub's directory), or a
+    /// `datasets` save_to_disk directory; of a multi-split input, the split of --split.
     #[arg(value_name = "DATA")]
     pub data: PathBuf,
-    /// tokenizer.json, or a directory with tokenizer.json or vocab.json + merges.txt.
+    /// tokenizer.json, a vocab.json (merges.txt beside it), or a directory with either.
     #[arg(long, value_name = "PATH")]
     pub tokenizer: PathBuf,
     #[command(flatten)]
-    pub window: super::WindowArgs,
+    pub window: WindowArgs,
     #[arg(long, value_enum, default_value_t = SplitArg::Validation)]
     pub split: SplitArg,
     /// Do not pad windows to --max-seq-length (dynamic padding is then the trainer's job).
@@ -46,8 +49,8 @@ pub struct PrepareArgs {
     #[arg(long, value_enum, default_value_t = StartLabelArg::RunQa)]
     pub start_label: StartLabelArg,
     /// The feature cache to write.
-    #[arg(long, value_name = "FEATURES")]
-    pub out: Option<PathBuf>,
+    #[arg(long, value_name = "FEATURES", alias = "out")]
+    pub output_file: Option<PathBuf>,
     /// Also write the windows as JSON lines.
     #[arg(long, value_name = "OUT.jsonl")]
     pub jsonl: Option<PathBuf>,
@@ -56,20 +59,9 @@ pub struct PrepareArgs {
     pub model_config: Option<PathBuf>,
 }
 
-/// The `vocab_size` of a HF model config (a config.json or the directory holding it).
-pub fn model_vocab_size(path: &Path) -> Result<usize> {
-    let file = if path.is_dir() { path.join("config.json") } else { path.to_path_buf() };
-    let v: serde_json::Value = serde_json::from_slice(&fsio::read(&file)?)
-        .map_err(|e| CliError::input(&file, format!("not a model config (JSON): {e}")))?;
-    v["vocab_size"]
-        .as_u64()
-        .map(|n| n as usize)
-        .ok_or_else(|| CliError::input(&file, "no integer `vocab_size`: not a model config.json"))
-}
-
 pub fn run(args: &PrepareArgs) -> Result<()> {
-    if args.out.is_none() && args.jsonl.is_none() {
-        return Err(CliError::Invalid("nothing to write: give --out FEATURES and/or --jsonl OUT.jsonl".into()));
+    if args.output_file.is_none() && args.jsonl.is_none() {
+        return Err(CliError::Invalid("nothing to write: give --output-file FEATURES and/or --jsonl OUT.jsonl".into()));
     }
     let config = PreprocessConfig {
         start_label: match args.start_label {
@@ -78,12 +70,12 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         },
         ..args.window.preprocess_config(!args.no_padding)
     };
-    config.check().map_err(|e| CliError::Invalid(e.to_string()))?;
+    config.check()?;
     let split = match args.split {
         SplitArg::Train => Split::Train,
         SplitArg::Validation => Split::Validation,
     };
-    let tokenizer = load_tokenizer(&args.tokenizer)?;
+    let tokenizer = load_tokenizer(&args.tokenizer)?.tokenizer;
     if let Some(config) = &args.model_config {
         let n = model_vocab_size(config)?;
         if tokenizer.vocab_size() > n {
@@ -97,7 +89,7 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
             ));
         }
     }
-    let dataset = load_dataset(&args.data)?;
+    let dataset = load_dataset(&args.data, split)?;
     let features = preprocess(&tokenizer, &dataset, &config).map_err(|e| CliError::input(&args.data, e.to_string()))?;
     let r = &features.report;
     tracing::info!(
@@ -110,13 +102,17 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
         "prepared"
     );
     if r.questions_truncated > 0 {
-        tracing::warn!(count = r.questions_truncated, max_query_length = config.max_query_length, "questions cut to leave room for context");
+        tracing::warn!(
+            count = r.questions_truncated,
+            max_query_length = config.max_query_length,
+            "questions cut to leave room for context"
+        );
     }
     let ids = dataset.examples.iter().map(|e| e.id.clone()).collect();
     let cache = FeatureCache::new(features, split, ids, tokenizer.vocab_size(), tokenizer.pad_id(), tokenizer.cls_id());
     // Everything is built before anything is written; each file is written atomically.
     let jsonl = args.jsonl.as_ref().map(|_| jsonl_lines(&cache, &dataset, split, tokenizer.pad_id()));
-    if let Some(out) = &args.out {
+    if let Some(out) = &args.output_file {
         fsio::write_atomic(out, &cache.to_bytes())?;
     }
     if let (Some(path), Some(text)) = (&args.jsonl, jsonl) {

@@ -9,9 +9,9 @@
 //! job's. `#SBATCH` lines can be overridden at submission by the same sbatch flags
 //! (`--sbatch-arg=--mem=4G`), as sbatch itself allows.
 
+use crate::error::EXIT_PREEMPTED;
 use crate::error::{CliError, Result};
 use crate::fsio;
-use crate::signals::EXIT_PREEMPTED;
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -102,7 +102,9 @@ fn absolute(p: &Path) -> PathBuf {
 
 /// The batch script's text.
 pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
-    for (name, v) in [("--job-name", &args.job_name), ("--mem", &args.mem), ("--time", &args.time), ("--gpus-per-node", &args.gpus_per_node)] {
+    for (name, v) in
+        [("--job-name", &args.job_name), ("--mem", &args.mem), ("--time", &args.time), ("--gpus-per-node", &args.gpus_per_node)]
+    {
         if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c == '\'' || c == '"') {
             return Err(CliError::Invalid(format!("{name} {v:?}: must be one word without quotes")));
         }
@@ -187,7 +189,7 @@ pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
 pub fn run(args: &SbatchArgs) -> Result<()> {
     let squadkit = match &args.squadkit {
         Some(p) => absolute(p),
-        None => std::env::current_exe().map_err(|e| CliError::Other(format!("cannot find this executable: {e}")))?,
+        None => std::env::current_exe().map_err(|e| CliError::Internal(format!("cannot find this executable: {e}")))?,
     };
     let text = script(args, &squadkit)?;
     let path = args.script.clone().unwrap_or_else(|| args.output_dir.join("train.sbatch"));
@@ -197,16 +199,16 @@ pub fn run(args: &SbatchArgs) -> Result<()> {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
     }
-    eprintln!("wrote {}", path.display());
+    tracing::info!("wrote {}", path.display());
     if args.submit {
         let out = std::process::Command::new("sbatch")
             .arg("--parsable")
             .args(&args.sbatch_args)
             .arg(&path)
             .output()
-            .map_err(|e| CliError::Other(format!("cannot run sbatch ({e}): is this a SLURM login node?")))?;
+            .map_err(|e| CliError::Internal(format!("cannot run sbatch ({e}): is this a SLURM login node?")))?;
         if !out.status.success() {
-            return Err(CliError::Other(format!(
+            return Err(CliError::Internal(format!(
                 "sbatch rejected {}: {}",
                 path.display(),
                 String::from_utf8_lossy(&out.stderr).trim()
@@ -214,7 +216,10 @@ pub fn run(args: &SbatchArgs) -> Result<()> {
         }
         let id = String::from_utf8_lossy(&out.stdout).trim().split(';').next().unwrap_or("").to_string();
         println!("{id}");
-        eprintln!("submitted job {id}; SLURM's log: {}", args.slurm_output.clone().unwrap_or_else(|| format!("{}/slurm-{id}.out", absolute(&args.output_dir).display())));
+        tracing::info!(
+            "submitted job {id}; SLURM's log: {}",
+            args.slurm_output.clone().unwrap_or_else(|| format!("{}/slurm-{id}.out", absolute(&args.output_dir).display()))
+        );
     } else {
         println!("{}", path.display());
     }
@@ -235,8 +240,20 @@ mod tests {
     #[test]
     fn the_script_asks_for_the_signal_forwards_it_and_requeues() {
         let t = T::parse_from([
-            "x", "--output-dir", "/runs/r1", "--account", "proj", "--module", "cuda/12.4", "--time", "02:00:00",
-            "--", "--model", "my model", "--num-train-epochs", "2",
+            "x",
+            "--output-dir",
+            "/runs/r1",
+            "--account",
+            "proj",
+            "--module",
+            "cuda/12.4",
+            "--time",
+            "02:00:00",
+            "--",
+            "--model",
+            "my model",
+            "--num-train-epochs",
+            "2",
         ]);
         let s = script(&t.a, Path::new("/opt/squadkit")).unwrap();
         for want in [

@@ -1,7 +1,8 @@
 //! The model: RoBERTa for question answering in burn ([`roberta`]), HF model directories in
-//! and out ([`weights`]), and the burn backend chosen at run time (`--backend cpu|wgpu|cuda`;
+//! and out ([`weights`]), windows in and logits out ([`batch`]), and the burn backend chosen at run time (`--backend cpu|wgpu|cuda`;
 //! each is a cargo feature of this crate: `flex` (the CPU backend, default), `wgpu`, `cuda`).
 
+pub mod batch;
 pub mod roberta;
 pub mod weights;
 
@@ -105,14 +106,14 @@ fn probe<B: burn::tensor::backend::Backend>(kind: BackendKind, device: &B::Devic
     }));
     match r {
         Ok(Some(v)) if v == 2.0 => Ok(()),
-        Ok(_) => Err(CliError::Other(format!("--backend {}: the device gave a wrong result for 1 + 1", kind.name()))),
+        Ok(_) => Err(CliError::Internal(format!("--backend {}: the device gave a wrong result for 1 + 1", kind.name()))),
         Err(p) => {
             let msg = p
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown error".into());
-            Err(CliError::Other(format!("--backend {}: no usable device ({msg})", kind.name())))
+            Err(CliError::Internal(format!("--backend {}: no usable device ({msg})", kind.name())))
         }
     }
 }

@@ -16,7 +16,9 @@
 //! softmax, the loss) stays in float32, and so do the gradients of the weights.
 
 use burn::module::{Module, Param};
-use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, LayerNorm, LayerNormConfig, Linear, LinearConfig,
+};
 use burn::tensor::activation::{gelu, log_softmax, softmax};
 use burn::tensor::backend::Backend;
 use burn::tensor::module::attention;
@@ -157,9 +159,9 @@ impl RobertaConfig {
         let embedding = |n: usize, pad: Option<usize>| {
             let e: Embedding<B> = EmbeddingConfig::new(n, h).with_initializer(normal.clone()).init(device);
             match pad {
-                Some(p) => Embedding {
-                    weight: e.weight.map(|w| w.slice_assign([p..p + 1, 0..h], Tensor::zeros([1, h], device))),
-                },
+                Some(p) => {
+                    Embedding { weight: e.weight.map(|w| w.slice_assign([p..p + 1, 0..h], Tensor::zeros([1, h], device))) }
+                }
                 None => e,
             }
         };
@@ -339,7 +341,8 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
         let [batch, seq] = input.input_ids.dims();
         let keep = input.attention_mask.equal_elem(0); // true = masked key
         let masked: Tensor<B, 4, Bool> = keep.reshape([batch, 1, 1, seq]);
-        let bias = Tensor::zeros([batch, 1, seq, 1], &masked.device()).mask_fill(masked.clone().reshape([batch, 1, seq, 1]), MASKED);
+        let bias =
+            Tensor::zeros([batch, 1, seq, 1], &masked.device()).mask_fill(masked.clone().reshape([batch, 1, seq, 1]), MASKED);
         let key_mask = KeyMask { masked, bias };
         let mut x = self.embeddings.forward(input.input_ids);
         for layer in &self.layers {
@@ -364,7 +367,11 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
 /// The loss as transformers computes it: positions clamped to `[0, seq]`, cross-entropy of
 /// the start and of the end logits with `ignore_index = seq` (mean over the windows not
 /// ignored), and the mean of the two.
-pub fn qa_loss<B: Backend>(out: &QaOutput<B>, start_positions: Tensor<B, 1, Int>, end_positions: Tensor<B, 1, Int>) -> Tensor<B, 1> {
+pub fn qa_loss<B: Backend>(
+    out: &QaOutput<B>,
+    start_positions: Tensor<B, 1, Int>,
+    end_positions: Tensor<B, 1, Int>,
+) -> Tensor<B, 1> {
     let ce = |logits: Tensor<B, 2>, positions: Tensor<B, 1, Int>| {
         let [batch, seq] = logits.dims();
         let positions = positions.clamp(0, seq as i64);
@@ -503,7 +510,13 @@ fn on_cpu_backend<B: Backend>(device: &B::Device) -> bool {
 /// burn's fused attention (inference). On the CPU backend, the heads are split over the
 /// thread pool: burn-flex computes the (window, head) pairs one after another on one thread,
 /// which left the other cores idle for about a third of a roberta-base forward.
-fn fused_attention<B: Backend>(q: Tensor<B, 4>, k: Tensor<B, 4>, v: Tensor<B, 4>, mask: Tensor<B, 4, Bool>, options: AttentionModuleOptions) -> Tensor<B, 4> {
+fn fused_attention<B: Backend>(
+    q: Tensor<B, 4>,
+    k: Tensor<B, 4>,
+    v: Tensor<B, 4>,
+    mask: Tensor<B, 4, Bool>,
+    options: AttentionModuleOptions,
+) -> Tensor<B, 4> {
     let heads = q.dims()[1];
     let parts = if on_cpu_backend::<B>(&q.device()) { rayon::current_num_threads().min(heads) } else { 1 };
     if parts <= 1 {
@@ -623,7 +636,11 @@ mod tests {
             z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^= z >> 31;
-            if (z >> 11) < (0.9 * (1u64 << 53) as f64) as u64 { (1.0 / 0.9) as f32 } else { 0.0 }
+            if (z >> 11) < (0.9 * (1u64 << 53) as f64) as u64 {
+                (1.0 / 0.9) as f32
+            } else {
+                0.0
+            }
         };
         for i in [0, 1, 65_535, 65_536, 65_537, 500_000, n - 1] {
             assert_eq!(a[i], serial(i as u64), "element {i}");

@@ -46,9 +46,7 @@ impl LoadReport {
 
 /// Read `DIR/config.json`; the error names the file.
 pub fn read_config(dir: &Path) -> Result<RobertaConfig> {
-    let path = dir.join("config.json");
-    let bytes = fsio::read(&path)?;
-    RobertaConfig::from_json(&bytes).map_err(|m| CliError::input(&path, m))
+    crate::inputs::model_dir::read_config(dir)
 }
 
 /// Load an HF model directory onto `device`.
@@ -58,8 +56,7 @@ pub fn load_model_dir<B: Backend>(
 ) -> Result<(RobertaConfig, RobertaForQuestionAnswering<B>, LoadReport)> {
     let config = read_config(dir)?;
     let (weights_file, tensors) = read_weights(dir)?;
-    let (model, report) = model_from_tensors(&config, tensors, device)
-        .map_err(|m| CliError::input(&weights_file, m))?;
+    let (model, report) = model_from_tensors(&config, tensors, device).map_err(|m| CliError::input(&weights_file, m))?;
     Ok((config, model, LoadReport { weights_file, ..report }))
 }
 
@@ -221,9 +218,7 @@ pub fn to_host<B: Backend, const D: usize>(t: Tensor<B, D>, layout: Layout) -> H
     let data = t.into_data().convert::<f32>().to_vec::<f32>().expect("float data");
     match layout {
         Layout::Same => HostTensor { shape: ours, data },
-        Layout::Transposed => {
-            HostTensor { shape: hf_shape(&ours, layout), data: transpose(&data, ours[0], ours[1]) }
-        }
+        Layout::Transposed => HostTensor { shape: hf_shape(&ours, layout), data: transpose(&data, ours[0], ours[1]) },
     }
 }
 
@@ -325,7 +320,10 @@ mod tests {
     #[test]
     fn keys_of_bare_and_old_checkpoints_are_normalized() {
         assert_eq!(normalize_key("embeddings.LayerNorm.gamma"), "roberta.embeddings.LayerNorm.weight");
-        assert_eq!(normalize_key("roberta.encoder.layer.0.output.LayerNorm.beta"), "roberta.encoder.layer.0.output.LayerNorm.bias");
+        assert_eq!(
+            normalize_key("roberta.encoder.layer.0.output.LayerNorm.beta"),
+            "roberta.encoder.layer.0.output.LayerNorm.bias"
+        );
         assert_eq!(normalize_key("lm_head.dense.weight"), "lm_head.dense.weight");
         assert_eq!(normalize_key("qa_outputs.bias"), "qa_outputs.bias");
     }

@@ -1,3 +1,18 @@
-//! Training: the optimizer and learning-rate schedule as the HF Trainer has them ([`optim`]).
+//! Training: a run from its arguments ([`run`], [`args`]), the loop ([`trainer`]), what a run
+//! is and where it stands ([`state`]), its data order ([`order`]), the optimizer and schedule
+//! as the HF Trainer has them ([`optim`]), checkpoints ([`checkpoint`]) and the metrics log
+//! and progress display ([`runlog`]).
 
+pub mod args;
+pub mod checkpoint;
 pub mod optim;
+pub mod order;
+pub mod run;
+pub mod runlog;
+pub mod state;
+pub mod trainer;
+
+pub use args::{TrainArgs, TrainCommand};
+pub use run::train;
+pub use state::{EvalStrategy, Hyper};
+pub use trainer::Outcome;

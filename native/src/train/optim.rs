@@ -89,7 +89,12 @@ impl<B: AutodiffBackend> AdamW<B> {
     }
 
     /// One optimizer step at `lr` with the gradients of a backward pass through `model`.
-    pub fn step(&mut self, lr: f64, mut model: RobertaForQuestionAnswering<B>, grads: &B::Gradients) -> (RobertaForQuestionAnswering<B>, StepStats) {
+    pub fn step(
+        &mut self,
+        lr: f64,
+        mut model: RobertaForQuestionAnswering<B>,
+        grads: &B::Gradients,
+    ) -> (RobertaForQuestionAnswering<B>, StepStats) {
         // Gather the gradients, flattened, by name.
         struct Gather<'a, B: AutodiffBackend> {
             grads: &'a B::Gradients,
@@ -285,7 +290,8 @@ mod resume_tests {
         let h = |n: usize| HostTensor { shape: vec![n], data: vec![0.0; n] };
         let only_avg: BTreeMap<String, HostTensor> = [("w.exp_avg".to_string(), h(2))].into_iter().collect();
         assert_eq!(opt.import_moments(only_avg, &device).unwrap_err(), "w.exp_avg_sq is missing");
-        let sizes: BTreeMap<String, HostTensor> = [("w.exp_avg".to_string(), h(2)), ("w.exp_avg_sq".to_string(), h(3))].into_iter().collect();
+        let sizes: BTreeMap<String, HostTensor> =
+            [("w.exp_avg".to_string(), h(2)), ("w.exp_avg_sq".to_string(), h(3))].into_iter().collect();
         assert!(opt.import_moments(sizes, &device).unwrap_err().contains("differ in size"));
         let stray: BTreeMap<String, HostTensor> = [("x.other".to_string(), h(1))].into_iter().collect();
         assert_eq!(opt.import_moments(stray, &device).unwrap_err(), "unexpected tensor x.other");

@@ -132,8 +132,12 @@ pub fn read_npy(path: &Path) -> Result<Matrix> {
         return Err(bad("Fortran order; save a C-ordered array".into()));
     }
     let shape = field("shape").unwrap_or_default();
-    let dims: Vec<usize> =
-        shape.trim_matches(|c| c == '(' || c == ')').split(',').filter(|s| !s.trim().is_empty()).filter_map(|s| s.trim().parse().ok()).collect();
+    let dims: Vec<usize> = shape
+        .trim_matches(|c| c == '(' || c == ')')
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
     let [rows, width] = dims[..] else { return Err(bad(format!("shape {shape}, expected (windows, positions)"))) };
     let raw = bytes.len() - (start + hlen);
     if raw != rows * width * 4 {
@@ -186,7 +190,14 @@ pub fn read_logits(paths: &[PathBuf]) -> Result<(Matrix, Matrix)> {
             if (start.rows, start.width) != (end.rows, end.width) {
                 return Err(CliError::input(
                     e,
-                    format!("end logits are {}x{} but the start logits ({}) are {}x{}", end.rows, end.width, s.display(), start.rows, start.width),
+                    format!(
+                        "end logits are {}x{} but the start logits ({}) are {}x{}",
+                        end.rows,
+                        end.width,
+                        s.display(),
+                        start.rows,
+                        start.width
+                    ),
                 ));
             }
             Ok((start, end))

@@ -102,26 +102,21 @@ fn sync_dir(dir: &Path) {
 /// oldest checkpoints beyond `total_limit` (keeping those whose step is in `keep`). Returns
 /// the checkpoint's directory. On error nothing of this save is left behind and every earlier
 /// checkpoint is intact.
-pub fn save(
-    run_dir: &Path,
-    step: u64,
-    files: &[(&str, &[u8])],
-    total_limit: Option<usize>,
-    keep: &[u64],
-) -> Result<PathBuf> {
+pub fn save(run_dir: &Path, step: u64, files: &[(&str, &[u8])], total_limit: Option<usize>, keep: &[u64]) -> Result<PathBuf> {
     let dest = run_dir.join(dir_name(step));
     let out_err = |source| CliError::Output { path: dest.clone(), source };
     std::fs::create_dir_all(run_dir).map_err(out_err)?;
-    let tmp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", dir_name(step)))
-        .suffix(".tmp")
-        .tempdir_in(run_dir)
-        .map_err(out_err)?;
+    let tmp =
+        tempfile::Builder::new().prefix(&format!(".{}.", dir_name(step))).suffix(".tmp").tempdir_in(run_dir).map_err(out_err)?;
     let at_step = |v: &str| v.is_empty() || v.parse::<u64>().is_ok_and(|s| s == step);
     let enospc = fault("save-enospc").is_some_and(|v| at_step(&v));
     let pause = fault("save-pause").and_then(|v| {
         let (secs, when) = v.split_once('@').unwrap_or((&v, ""));
-        if at_step(when) { secs.parse::<f64>().ok() } else { None }
+        if at_step(when) {
+            secs.parse::<f64>().ok()
+        } else {
+            None
+        }
     });
     let mut manifest = Manifest { format: FORMAT.into(), step, files: BTreeMap::new() };
     for (i, (name, bytes)) in files.iter().enumerate() {
@@ -132,7 +127,7 @@ pub fn save(
         manifest.files.insert(name.to_string(), FileSum { bytes: bytes.len() as u64, sha256: sha256_hex(bytes) });
         if i == 0 {
             if let Some(secs) = pause {
-                eprintln!("squadkit: SQUADKIT_FAULT save-pause: pausing {secs} s inside the save of {}", dest.display());
+                tracing::warn!("SQUADKIT_FAULT save-pause: pausing {secs} s inside the save of {}", dest.display());
                 std::thread::sleep(std::time::Duration::from_secs_f64(secs));
             }
         }
@@ -140,7 +135,8 @@ pub fn save(
     let text = serde_json::to_string_pretty(&manifest).expect("a manifest serialises") + "\n";
     write_synced(&tmp.path().join(MANIFEST), text.as_bytes()).map_err(out_err)?;
     sync_dir(tmp.path());
-    verify(tmp.path()).map_err(|m| CliError::Other(format!("{}: the checkpoint did not verify after writing: {m}", dest.display())))?;
+    verify(tmp.path())
+        .map_err(|m| CliError::Internal(format!("{}: the checkpoint did not verify after writing: {m}", dest.display())))?;
     if dest.exists() {
         // A checkpoint of the same step from an earlier attempt: replace it.
         let old = run_dir.join(format!(".{}.old-{}", dir_name(step), std::process::id()));

@@ -10,6 +10,7 @@
 //! interrupted attempt) are dropped, so the log reads as one uninterrupted run.
 
 use crate::error::{CliError, Result};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -17,6 +18,47 @@ use std::path::{Path, PathBuf};
 /// The metrics file of a run directory.
 pub fn metrics_path(run_dir: &Path) -> PathBuf {
     run_dir.join("metrics.jsonl")
+}
+
+/// One line of `metrics.jsonl`: the only place its fields are named.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "lowercase")]
+pub enum Event {
+    /// The mean over the steps since the last train line.
+    Train {
+        step: u64,
+        epoch: f64,
+        loss: f64,
+        learning_rate: f64,
+        grad_norm: f64,
+        samples_per_second: f64,
+        /// Real (non-padding) tokens.
+        tokens_per_second: f64,
+        wall_time: f64,
+    },
+    /// The official scorer's keys (`exact`, `f1`, `HasAns_f1`, ..., `best_f1_thresh`).
+    Eval {
+        step: u64,
+        epoch: f64,
+        #[serde(flatten)]
+        scores: Map<String, Value>,
+        wall_time: f64,
+    },
+    Resume {
+        step: u64,
+        epoch: f64,
+        wall_time: f64,
+    },
+    /// A stop before the end: by a signal (after saving), or a non-finite loss (before the update).
+    Stop {
+        step: u64,
+        epoch: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signal: Option<&'static str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        loss: Option<String>,
+        wall_time: f64,
+    },
 }
 
 /// Appends metrics lines, flushed line by line.
@@ -57,12 +99,9 @@ impl MetricsLog {
         Ok(MetricsLog { path, file })
     }
 
-    /// Append one line: `event`, then the fields in order.
-    pub fn write(&mut self, event: &str, fields: Map<String, Value>) -> Result<()> {
-        let mut line = Map::new();
-        line.insert("event".into(), Value::from(event));
-        line.extend(fields);
-        let text = Value::Object(line).to_string() + "\n";
+    /// Append one line.
+    pub fn write(&mut self, event: &Event) -> Result<()> {
+        let text = serde_json::to_string(event).expect("an event serialises") + "\n";
         self.file
             .write_all(text.as_bytes())
             .and_then(|_| self.file.flush())
@@ -91,9 +130,11 @@ impl Progress {
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = indicatif::ProgressBar::new(total_steps);
             bar.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} train [{bar:30}] {pos}/{len} steps {elapsed_precise}<{eta_precise} {msg}")
-                    .expect("a valid template")
-                    .progress_chars("=> "),
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} train [{bar:30}] {pos}/{len} steps {elapsed_precise}<{eta_precise} {msg}",
+                )
+                .expect("a valid template")
+                .progress_chars("=> "),
             );
             bar.set_position(done);
             bar
@@ -110,7 +151,7 @@ impl Progress {
             }
             None => {
                 if step.is_multiple_of(self.every) || step == total {
-                    eprintln!("step {step}/{total} {message}");
+                    tracing::info!("step {step}/{total} {message}");
                 }
             }
         }
@@ -120,7 +161,7 @@ impl Progress {
     pub fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => tracing::info!("{line}"),
         }
     }
 
@@ -134,10 +175,9 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn fields(step: u64, wall: f64) -> Map<String, Value> {
-        json!({"step": step, "epoch": 0.5, "wall_time": wall}).as_object().unwrap().clone()
+    fn line(step: u64, wall: f64) -> Event {
+        Event::Resume { step, epoch: 0.5, wall_time: wall }
     }
 
     #[test]
@@ -145,16 +185,15 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let mut log = MetricsLog::open(d.path(), None).unwrap();
         for s in 1..=4 {
-            log.write("train", fields(s, s as f64)).unwrap();
+            log.write(&line(s, s as f64)).unwrap();
         }
         drop(log);
         let mut log = MetricsLog::open(d.path(), Some(2)).unwrap();
         assert_eq!(MetricsLog::last_wall_time(d.path()), 2.0);
-        log.write("resume", fields(2, 2.0)).unwrap();
+        log.write(&line(2, 2.0)).unwrap();
         let text = std::fs::read_to_string(metrics_path(d.path())).unwrap();
         let steps: Vec<u64> = text.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()["step"].as_u64().unwrap()).collect();
         assert_eq!(steps, vec![1, 2, 2]);
-        let last: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
-        assert_eq!(last["event"], "resume");
+        assert_eq!(text.lines().last().unwrap(), r#"{"event":"resume","step":2,"epoch":0.5,"wall_time":2.0}"#);
     }
 }

@@ -48,7 +48,14 @@ pub struct FeatureCache {
 }
 
 impl FeatureCache {
-    pub fn new(features: Features, split: Split, example_ids: Vec<String>, vocab_size: usize, pad_id: u32, cls_id: u32) -> FeatureCache {
+    pub fn new(
+        features: Features,
+        split: Split,
+        example_ids: Vec<String>,
+        vocab_size: usize,
+        pad_id: u32,
+        cls_id: u32,
+    ) -> FeatureCache {
         let c = &features.config;
         let header = CacheHeader {
             max_seq_length: c.max_seq_length,
@@ -110,8 +117,8 @@ impl FeatureCache {
         }
         let hlen = u64::from_le_bytes(bytes[8..16].try_into().expect("8 bytes")) as usize;
         let body = bytes.get(16..).ok_or_else(|| bad("truncated"))?;
-        let header: CacheHeader =
-            serde_json::from_slice(body.get(..hlen).ok_or_else(|| bad("truncated header"))?).map_err(|e| bad(&format!("header: {e}")))?;
+        let header: CacheHeader = serde_json::from_slice(body.get(..hlen).ok_or_else(|| bad("truncated header"))?)
+            .map_err(|e| bad(&format!("header: {e}")))?;
         let (n, t) = (header.windows, header.tokens);
         let rest = &body[hlen..];
         if rest.len() != n * WINDOW_BYTES + t * 12 {
@@ -171,6 +178,27 @@ impl FeatureCache {
     }
 }
 
+/// Load a feature cache and check that it was made from `dataset`'s examples (read from
+/// `dataset_path`).
+pub fn load_features(path: &Path, dataset: &squadkit_core::Dataset, dataset_path: &Path) -> Result<FeatureCache> {
+    let cache = FeatureCache::from_bytes(path, &crate::fsio::map(path)?)?;
+    let ids = &cache.header.example_ids;
+    let same = ids.len() == dataset.examples.len() && ids.iter().zip(&dataset.examples).all(|(a, e)| *a == e.id);
+    if !same {
+        let first = ids.iter().zip(&dataset.examples).position(|(a, e)| *a != e.id).unwrap_or(ids.len().min(dataset.len()));
+        return Err(CliError::input(
+            path,
+            format!(
+                "made from other data than {}: {} examples vs {}, first difference at example {first}",
+                dataset_path.display(),
+                ids.len(),
+                dataset.len()
+            ),
+        ));
+    }
+    Ok(cache)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,7 +214,11 @@ mod tests {
             start_position: 4,
             end_position: 5,
         };
-        let features = Features { config: PreprocessConfig::default(), windows: vec![w.clone(), Window { example: 0, ..w }], report: Default::default() };
+        let features = Features {
+            config: PreprocessConfig::default(),
+            windows: vec![w.clone(), Window { example: 0, ..w }],
+            report: Default::default(),
+        };
         FeatureCache::new(features, Split::Train, vec!["a".into(), "b".into()], 50265, 1, 0)
     }
 

@@ -1,0 +1,86 @@
+//! Flag groups that several subcommands share, defined once so that the same thing has the
+//! same name, type and default everywhere (HF's names where HF has one; older spellings are
+//! kept as hidden aliases).
+
+use clap::Args;
+use squadkit_core::decode::DecodeOptions;
+use squadkit_core::preprocess::PreprocessConfig;
+
+/// run_qa's window options (`prepare`, `train`, `predict`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
+pub struct WindowArgs {
+    /// Tokens per window: question, context part and special tokens.
+    #[arg(long, default_value_t = 384)]
+    pub max_seq_length: usize,
+    /// Tokens that consecutive windows of a long context share.
+    #[arg(long, default_value_t = 128)]
+    pub doc_stride: usize,
+    /// A question that would leave no room for context is cut to this many tokens (counted).
+    #[arg(long, default_value_t = 64)]
+    pub max_query_length: usize,
+}
+
+impl Default for WindowArgs {
+    fn default() -> Self {
+        WindowArgs { max_seq_length: 384, doc_stride: 128, max_query_length: 64 }
+    }
+}
+
+impl WindowArgs {
+    /// The preprocessing these options ask for (run_qa's start labels).
+    pub fn preprocess_config(&self, pad_to_max_length: bool) -> PreprocessConfig {
+        PreprocessConfig {
+            max_seq_length: self.max_seq_length,
+            doc_stride: self.doc_stride,
+            max_query_length: self.max_query_length,
+            pad_to_max_length,
+            ..Default::default()
+        }
+    }
+}
+
+/// utils_qa's answer options (`postprocess_qa_predictions`), with run_qa's flag names
+/// (`train`'s evaluation, `predict`, `decode`).
+#[derive(Debug, Clone, Copy, PartialEq, Args)]
+pub struct AnswerArgs {
+    /// Candidate answers kept per question (nbest_predictions.json).
+    #[arg(long, default_value_t = 20, alias = "n-best")]
+    pub n_best_size: usize,
+    /// The longest answer, in tokens.
+    #[arg(long, default_value_t = 30)]
+    pub max_answer_length: usize,
+    /// Predict "" when the null score minus the best span's score exceeds this (compared in
+    /// float32, as utils_qa compares its float32 scores).
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, alias = "null-threshold", value_parser = finite::<f32>)]
+    pub null_score_diff_threshold: f32,
+}
+
+impl Default for AnswerArgs {
+    fn default() -> Self {
+        AnswerArgs { n_best_size: 20, max_answer_length: 30, null_score_diff_threshold: 0.0 }
+    }
+}
+
+impl AnswerArgs {
+    pub fn decode_options(&self) -> DecodeOptions {
+        DecodeOptions {
+            n_best: self.n_best_size,
+            max_answer_length: self.max_answer_length,
+            null_threshold: self.null_score_diff_threshold,
+        }
+    }
+}
+
+/// A flag value that is a number (not NaN or infinite): `value_parser = finite::<f64>`.
+pub fn finite<T>(s: &str) -> Result<T, String>
+where
+    T: std::str::FromStr + Copy + Into<f64>,
+    T::Err: std::fmt::Display,
+{
+    let v: T = s.parse().map_err(|e| format!("{e}"))?;
+    if v.into().is_finite() {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not a finite number"))
+    }
+}

@@ -1,0 +1,88 @@
+//! The QA pipeline between examples and answers, written once for `train`'s evaluation,
+//! `predict`, `decode` and `demo`: a tokenizer and run_qa's window options turn examples into
+//! windows ([`QaPipeline::windows`]); utils_qa's answer options turn the windows' start/end
+//! logits into answers ([`answers`]), which the official scorer scores ([`score`]) and
+//! [`write_answers`] writes as utils_qa does. The model between the two stages is
+//! [`crate::model::batch::predict_logits`].
+
+use crate::error::{CliError, Result};
+use crate::fsio;
+use crate::inputs::{load_dataset, Split};
+use squadkit_core::decode::{decode_with, DecodeError, DecodeOptions, Decoded, ExamplePrediction, Logits};
+use squadkit_core::preprocess::{preprocess, Features, PreprocessConfig};
+use squadkit_core::scorer::ScoreOptions;
+use squadkit_core::tokenize::QaTokenizer;
+use squadkit_core::{Dataset, Evaluation, GoldStandard, Scorer};
+use std::path::Path;
+
+/// Examples and their windows.
+pub struct WindowSet {
+    pub dataset: Dataset,
+    pub features: Features,
+}
+
+/// The two ends of extractive QA around a model.
+pub struct QaPipeline {
+    pub tokenizer: QaTokenizer,
+    /// run_qa's preprocessing (`--max-seq-length`, `--doc-stride`, padding).
+    pub windows: PreprocessConfig,
+    /// utils_qa's postprocessing (`--n-best-size`, `--max-answer-length`, the null threshold).
+    pub answers: DecodeOptions,
+}
+
+impl QaPipeline {
+    /// A pipeline whose options are checked (a stride that leaves no room, ...).
+    pub fn new(tokenizer: QaTokenizer, windows: PreprocessConfig, answers: DecodeOptions) -> Result<QaPipeline> {
+        windows.check()?;
+        if answers.n_best == 0 {
+            return Err(CliError::Invalid("--n-best-size must be at least 1".into()));
+        }
+        Ok(QaPipeline { tokenizer, windows, answers })
+    }
+
+    /// Windows of a dataset read from `path` (any format; `split` of a multi-split input).
+    pub fn load(&self, path: &Path, split: Split) -> Result<WindowSet> {
+        self.windows(load_dataset(path, split)?, path)
+    }
+
+    /// Windows of `dataset` (read from `path`, which errors name).
+    pub fn windows(&self, dataset: Dataset, path: &Path) -> Result<WindowSet> {
+        let features = preprocess(&self.tokenizer, &dataset, &self.windows).map_err(|e| CliError::input(path, e))?;
+        Ok(WindowSet { dataset, features })
+    }
+}
+
+/// Decode contiguous ranges of examples on every core; results stay in example order.
+fn in_parallel(n: usize, run: &(dyn Fn(std::ops::Range<usize>) -> Vec<ExamplePrediction> + Sync)) -> Vec<ExamplePrediction> {
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).min(n.max(1));
+    let chunk = n.div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        let parts: Vec<_> = (0..n).step_by(chunk).map(|a| s.spawn(move || run(a..(a + chunk).min(n)))).collect();
+        parts.into_iter().flat_map(|p| p.join().expect("a decoding thread panicked")).collect()
+    })
+}
+
+/// utils_qa's `postprocess_qa_predictions` over every example (on every core).
+pub fn answers(dataset: &Dataset, features: &Features, logits: Logits, opts: &DecodeOptions) -> Result<Decoded, DecodeError> {
+    decode_with(dataset, features, logits, opts, in_parallel)
+}
+
+/// Score decoded answers with the official scorer (the null odds as na_probs).
+pub fn score(dataset: &Dataset, decoded: &Decoded) -> Result<Evaluation> {
+    let (preds, na) = (decoded.predictions(), decoded.null_odds());
+    let gold = GoldStandard::new(dataset);
+    Ok(Scorer::new(&gold).evaluate(&preds, Some(&na), ScoreOptions::default())?)
+}
+
+/// Write `predictions.json`, `nbest_predictions.json` and `null_odds.json` into `dir` as
+/// utils_qa does, each atomically; the n-best file (most of the bytes) in pieces of 256
+/// examples formatted on every core.
+pub fn write_answers(dir: &Path, decoded: &Decoded) -> Result<()> {
+    const PIECE: usize = 256;
+    fsio::write_atomic_text(&dir.join("predictions.json"), |w| decoded.write_predictions_json(w))?;
+    fsio::write_atomic_text(&dir.join("null_odds.json"), |w| decoded.write_null_odds_json(w))?;
+    let n = decoded.examples.len();
+    fsio::write_atomic_parts(&dir.join("nbest_predictions.json"), n.div_ceil(PIECE).max(1), |k, w| {
+        decoded.write_nbest_json_part(w, k * PIECE..((k + 1) * PIECE).min(n))
+    })
+}

@@ -1,0 +1,92 @@
+//! Prediction with a trained model: an HF model directory + data → `predictions.json`,
+//! `nbest_predictions.json` and `null_odds.json` exactly as utils_qa writes them (and with
+//! `--raw-logits`, the start/end logits of every window as `logits.safetensors`); with
+//! `--evaluate`, scored by the official scorer (`eval.json`). Used by `squadkit predict` and
+//! `squadkit demo`.
+
+use crate::args::{AnswerArgs, WindowArgs};
+use crate::error::Result;
+use crate::fsio;
+use crate::inputs::model_dir::{check_fit, config_path, read_config};
+use crate::inputs::{load_tokenizer, Split};
+use crate::model::batch::{predict_logits, WindowLogits};
+use crate::model::weights::{self, HostTensor};
+use crate::model::{run_on, BackendKind, BackendTask};
+use crate::pipeline::{self, QaPipeline, WindowSet};
+use burn::tensor::backend::AutodiffBackend;
+use clap::Args;
+use squadkit_core::Evaluation;
+use std::path::PathBuf;
+
+/// Predict answers with a trained model.
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// The HF model directory (config.json, weights; the tokenizer unless --tokenizer).
+    #[arg(long, value_name = "DIR")]
+    pub model: PathBuf,
+    /// Data to answer: SQuAD JSON, JSON lines, parquet (a file or the hub's directory: its
+    /// `validation` split), or a `datasets` save_to_disk directory (a DatasetDict: its
+    /// `validation` split).
+    #[arg(value_name = "DATA")]
+    pub data: PathBuf,
+    /// Where to write the prediction files.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub output_dir: PathBuf,
+    /// The tokenizer [default: the model directory].
+    #[arg(long, value_name = "PATH")]
+    pub tokenizer: Option<PathBuf>,
+    #[command(flatten)]
+    pub window: WindowArgs,
+    #[arg(long, default_value_t = 8)]
+    pub per_device_eval_batch_size: usize,
+    #[command(flatten)]
+    pub answers: AnswerArgs,
+    /// Also write `logits.safetensors` (start_logits, end_logits: [windows, max window length]).
+    #[arg(long)]
+    pub raw_logits: bool,
+    /// Also score the predictions against DATA's answers and write `eval.json`.
+    #[arg(long)]
+    pub evaluate: bool,
+    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+    pub backend: BackendKind,
+}
+
+struct PredictTask<'a> {
+    args: &'a PredictArgs,
+    set: &'a WindowSet,
+    pad_id: u32,
+}
+
+impl BackendTask for PredictTask<'_> {
+    type Output = WindowLogits;
+    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<WindowLogits> {
+        let (_, model, _) = weights::load_model_dir::<B::InnerBackend>(&self.args.model, &device)?;
+        Ok(predict_logits(&model, &self.set.features, self.args.per_device_eval_batch_size.max(1), self.pad_id, &device))
+    }
+}
+
+/// Predict, write the files, and score when asked.
+pub fn predict(args: &PredictArgs) -> Result<Option<Evaluation>> {
+    let config = read_config(&args.model)?;
+    let tok_path = args.tokenizer.as_ref().unwrap_or(&args.model);
+    let tok = load_tokenizer(tok_path)?;
+    check_fit(&tok.tokenizer, tok_path, &config, &config_path(&args.model), Some(args.window.max_seq_length))?;
+    let pad_id = tok.tokenizer.pad_id();
+    let pipeline = QaPipeline::new(tok.tokenizer, args.window.preprocess_config(false), args.answers.decode_options())?;
+    let set = pipeline.load(&args.data, Split::Validation)?;
+    let logits = run_on(args.backend, PredictTask { args, set: &set, pad_id })?;
+    let decoded = pipeline::answers(&set.dataset, &set.features, logits.as_logits(), &pipeline.answers)?;
+    let eval = args.evaluate.then(|| pipeline::score(&set.dataset, &decoded)).transpose()?;
+    let out = &args.output_dir;
+    pipeline::write_answers(out, &decoded)?;
+    if args.raw_logits {
+        let rows = set.features.windows.len();
+        let t = |data: Vec<f32>| HostTensor { shape: vec![rows, logits.width], data };
+        let tensors = [("start_logits".into(), t(logits.start)), ("end_logits".into(), t(logits.end))];
+        fsio::write_atomic(&out.join("logits.safetensors"), &weights::serialize_safetensors(&tensors))?;
+    }
+    if let Some(e) = &eval {
+        fsio::write_atomic(&out.join("eval.json"), e.to_json(false).as_bytes())?;
+    }
+    Ok(eval)
+}

@@ -1,0 +1,390 @@
+//! The training loop of `squadkit train` (and `squadkit demo`): HF Trainer semantics with
+//! step-level checkpoints that survive preemption. [`Trainer`] holds a run's model, optimizer
+//! and position; each stage is a method: [`Trainer::new`] (optimizer setup, resume),
+//! [`Trainer::step`], [`Trainer::evaluate`], [`Trainer::save`], and [`Trainer::run`], which
+//! strings them together until the last step or a stop request.
+//!
+//! - Data order and RNG: see [`super::order`]. The backend is reseeded with a value derived
+//!   from `(seed, step)` before every step, so dropout masks depend only on the step: a resumed
+//!   run draws exactly what an uninterrupted one draws. With the CPU backend (deterministic) an
+//!   interrupted and resumed run ends with bit-identical weights.
+//! - Gradient accumulation: the losses of `gradient_accumulation_steps` micro-batches, each
+//!   divided by their number, are summed into one backward pass (activations of all
+//!   micro-batches are held until then).
+//! - Stop requests (SIGTERM/SIGUSR1/SIGINT, see [`crate::signals`]) are honoured after the
+//!   current optimizer step: a checkpoint is saved and [`Outcome::Preempted`] returned. A loss
+//!   that is NaN or infinite stops the run before the update, with the step number; no
+//!   checkpoint is written after it, so the last one saved is the last good state.
+//! - Evaluation (every N steps or every epoch, and at the end): windows → logits → core
+//!   `decode` → core scorer ([`crate::pipeline`]); the best model (by F1) is saved as an HF
+//!   directory `RUN/best`, the final one as `RUN/final`.
+//!
+//! Fault injection for the test suites: `SQUADKIT_FAULT=nan-at-step=N` multiplies the loss of
+//! step N (1-based) by NaN.
+
+use super::checkpoint;
+use super::optim::{AdamW, AdamWConfig, LinearSchedule, StepStats};
+use super::order::{derive_seed, epoch_batches, STEP_RNG};
+use super::runlog::{Event, MetricsLog, Progress};
+use super::state::{Hyper, StepPlan, TrainerState};
+use crate::error::{CliError, Result};
+use crate::fsio;
+use crate::model::batch::{batch_input, labels, predict_logits};
+use crate::model::roberta::{qa_loss, RobertaConfig, RobertaForQuestionAnswering};
+use crate::model::weights::{self, HostTensor, TOKENIZER_FILES};
+use crate::pipeline::{self, WindowSet};
+use crate::signals::StopFlag;
+use burn::module::AutodiffModule;
+use burn::tensor::backend::AutodiffBackend;
+use burn::tensor::{ElementConversion, FloatDType, Tensor};
+use serde_json::{json, Map, Value};
+use squadkit_core::decode::DecodeOptions;
+use squadkit_core::preprocess::Window;
+use squadkit_core::Evaluation;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a finished run did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Finished {
+        global_step: u64,
+        last_eval: Option<Map<String, Value>>,
+    },
+    /// Stopped by a signal after saving this checkpoint.
+    Preempted {
+        signal: &'static str,
+        checkpoint: PathBuf,
+    },
+}
+
+/// Everything a run needs besides the model.
+pub struct RunSpec<'a> {
+    pub out: &'a Path,
+    pub config: &'a RobertaConfig,
+    pub hyper: &'a Hyper,
+    pub train: &'a WindowSet,
+    pub eval: Option<&'a WindowSet>,
+    pub pad_id: u32,
+    /// Directory with the tokenizer files copied into saved models.
+    pub tokenizer_dir: Option<&'a Path>,
+    pub decode: DecodeOptions,
+    pub stop: StopFlag,
+    /// Resume from this checkpoint directory.
+    pub resume: Option<PathBuf>,
+    /// Stop (as a signal would) after this many steps of this attempt (tests).
+    pub stop_after: Option<u64>,
+}
+
+/// The means logged on a train line, over the steps since the last one.
+struct LogWindow {
+    loss_sum: f64,
+    steps: u64,
+    samples: usize,
+    tokens: usize,
+    started: Instant,
+}
+
+impl LogWindow {
+    fn new() -> Self {
+        LogWindow { loss_sum: 0.0, steps: 0, samples: 0, tokens: 0, started: Instant::now() }
+    }
+}
+
+/// A run in progress.
+pub struct Trainer<'a, B: AutodiffBackend> {
+    spec: RunSpec<'a>,
+    device: B::Device,
+    /// `None` only while an optimizer step has it.
+    model: Option<RobertaForQuestionAnswering<B>>,
+    opt: AdamW<B>,
+    plan: StepPlan,
+    schedule: LinearSchedule,
+    state: TrainerState,
+    lengths: Vec<usize>,
+    /// The current epoch's micro-batches.
+    batches: Option<(u64, Vec<Vec<usize>>)>,
+    log: MetricsLog,
+    progress: Progress,
+    /// Wall time of earlier attempts, and when this one started.
+    wall0: f64,
+    started: Instant,
+    window: LogWindow,
+    nan_at: Option<u64>,
+}
+
+/// Read a checkpoint: its state and optimizer moments.
+pub fn read_checkpoint(dir: &Path) -> Result<(TrainerState, std::collections::BTreeMap<String, HostTensor>)> {
+    let state_path = dir.join("trainer_state.json");
+    let state: TrainerState = serde_json::from_slice(&fsio::read(&state_path)?)
+        .map_err(|e| CliError::input(&state_path, format!("not a valid trainer state: {e}")))?;
+    let opt_path = dir.join("optimizer.safetensors");
+    let moments = weights::parse_safetensors(&fsio::read(&opt_path)?).map_err(|m| CliError::input(&opt_path, m))?;
+    Ok((state, moments))
+}
+
+/// Continue from checkpoint `dir`: its weights, moments and state, refusing one of another run
+/// (`fresh`: this run's starting state).
+fn resume<B: AutodiffBackend>(
+    dir: &Path,
+    fresh: &TrainerState,
+    opt: &mut AdamW<B>,
+    device: &B::Device,
+) -> Result<(RobertaForQuestionAnswering<B>, TrainerState)> {
+    let (saved, moments) = read_checkpoint(dir)?;
+    if let Some(why) = saved.mismatch(fresh) {
+        return Err(CliError::input(dir, why));
+    }
+    let (_, model, _) = weights::load_model_dir::<B>(dir, device)?;
+    opt.import_moments(moments, device).map_err(|m| CliError::input(&dir.join("optimizer.safetensors"), m))?;
+    opt.steps = saved.global_step as usize;
+    Ok((model, saved))
+}
+
+impl<'a, B: AutodiffBackend> Trainer<'a, B> {
+    /// Set up the optimizer and schedule, and continue from `spec.resume` when given
+    /// (`model`'s weights are then replaced by the checkpoint's).
+    pub fn new(spec: RunSpec<'a>, model: RobertaForQuestionAnswering<B>, device: &B::Device) -> Result<Self> {
+        let h = spec.hyper;
+        let windows = &spec.train.features.windows;
+        if windows.is_empty() {
+            return Err(CliError::Invalid("the training data has no windows".into()));
+        }
+        let plan = StepPlan::new(h, windows.len());
+        let schedule =
+            LinearSchedule { peak_lr: h.learning_rate, warmup_steps: plan.warmup_steps, total_steps: plan.max_steps as usize };
+        let mut opt = AdamW::<B>::new(AdamWConfig {
+            beta1: h.adam_beta1,
+            beta2: h.adam_beta2,
+            eps: h.adam_epsilon,
+            weight_decay: h.weight_decay,
+            max_grad_norm: (h.max_grad_norm > 0.0).then_some(h.max_grad_norm),
+        });
+        let mut state = TrainerState::start(h, &plan, &spec.train.features);
+        let mut model = model;
+        if let Some(dir) = &spec.resume {
+            (model, state) = resume(dir, &state, &mut opt, device)?;
+        }
+        if h.bf16 {
+            model = model.with_compute_dtype(Some(FloatDType::BF16));
+        }
+        let wall0 = state.wall_time;
+        let mut log = MetricsLog::open(spec.out, spec.resume.as_ref().map(|_| state.global_step))?;
+        if spec.resume.is_some() {
+            let step = state.global_step;
+            log.write(&Event::Resume { step, epoch: plan.epoch(step), wall_time: wall0 })?;
+        }
+        Ok(Trainer {
+            lengths: windows.iter().map(Window::len).collect(),
+            progress: Progress::new(plan.max_steps, state.global_step, h.logging_steps.max(1) as u64),
+            log,
+            device: device.clone(),
+            model: Some(model),
+            opt,
+            plan,
+            schedule,
+            state,
+            batches: None,
+            wall0,
+            started: Instant::now(),
+            window: LogWindow::new(),
+            nan_at: fault_nan_step(),
+            spec,
+        })
+    }
+
+    fn wall(&self) -> f64 {
+        self.wall0 + self.started.elapsed().as_secs_f64()
+    }
+
+    fn model(&self) -> &RobertaForQuestionAnswering<B> {
+        self.model.as_ref().expect("the model is back after every step")
+    }
+
+    /// The micro-batches of optimizer step `step` (0-based).
+    fn micro_batches(&mut self, step: u64) -> Vec<Vec<usize>> {
+        let (h, plan) = (self.spec.hyper, self.plan);
+        let epoch = step / plan.steps_per_epoch;
+        if self.batches.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            self.batches = Some((epoch, epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length)));
+        }
+        let batches = &self.batches.as_ref().expect("just planned").1;
+        let first = (step % plan.steps_per_epoch) as usize * plan.accumulation;
+        batches[first..(first + plan.accumulation).min(batches.len())].to_vec()
+    }
+
+    /// One optimizer step: forward and backward over its micro-batches, then AdamW. A loss
+    /// that is not finite stops the run before the update.
+    pub fn step(&mut self) -> Result<StepStats> {
+        let step = self.state.global_step;
+        let micro_batches = self.micro_batches(step);
+        B::seed(&self.device, derive_seed(self.spec.hyper.seed, STEP_RNG, step));
+        let windows = &self.spec.train.features.windows;
+        let mut total: Option<Tensor<B, 1>> = None;
+        for mb in &micro_batches {
+            let refs: Vec<&Window> = mb.iter().map(|&i| &windows[i]).collect();
+            let (input, real) = batch_input::<B>(&refs, self.spec.pad_id, &self.device);
+            let (s, e) = labels::<B>(&refs, &self.device);
+            let loss = qa_loss(&self.model().forward(input), s, e) / micro_batches.len() as f64;
+            total = Some(match total {
+                Some(t) => t + loss,
+                None => loss,
+            });
+            self.window.samples += refs.len();
+            self.window.tokens += real;
+        }
+        let mut loss = total.expect("at least one micro-batch");
+        if self.nan_at == Some(step + 1) {
+            loss = loss * f64::NAN;
+        }
+        let loss_value: f64 = loss.clone().into_scalar().elem::<f64>();
+        if !loss_value.is_finite() {
+            return Err(self.non_finite_loss(loss_value));
+        }
+        let grads = loss.backward();
+        let lr = self.schedule.lr(step as usize);
+        let (model, stats) = self.opt.step(lr, self.model.take().expect("the model is here"), &grads);
+        self.model = Some(model);
+        self.state.advance();
+        self.window.loss_sum += loss_value;
+        self.window.steps += 1;
+        Ok(stats)
+    }
+
+    /// Log the stop and say which checkpoint is the last good state.
+    fn non_finite_loss(&mut self, loss: f64) -> CliError {
+        self.progress.finish();
+        let step = self.state.global_step + 1;
+        let (epoch, wall_time) = (self.plan.epoch(step), self.wall());
+        if let Err(e) = self.log.write(&Event::Stop { step, epoch, signal: None, loss: Some(loss.to_string()), wall_time }) {
+            return e;
+        }
+        let last = checkpoint::list(self.spec.out).into_iter().find(|c| checkpoint::verify(&c.dir).is_ok());
+        CliError::Internal(format!(
+            "the loss is {loss} at step {step} (epoch {epoch:.2}): stopping before the update; {}",
+            match last {
+                Some(c) => format!("the last good checkpoint is {}", c.dir.display()),
+                None => "no checkpoint was saved yet".into(),
+            }
+        ))
+    }
+
+    /// The train line of the steps since the last one.
+    fn log_train(&mut self, stats: &StepStats) -> Result<()> {
+        let w = std::mem::replace(&mut self.window, LogWindow::new());
+        let secs = w.started.elapsed().as_secs_f64().max(1e-9);
+        let step = self.state.global_step;
+        self.log.write(&Event::Train {
+            step,
+            epoch: self.plan.epoch(step),
+            loss: w.loss_sum / w.steps.max(1) as f64,
+            learning_rate: stats.lr,
+            grad_norm: stats.grad_norm,
+            samples_per_second: w.samples as f64 / secs,
+            tokens_per_second: w.tokens as f64 / secs,
+            wall_time: self.wall(),
+        })
+    }
+
+    /// Score the current model on `set`: windows → logits → answers → the official scorer.
+    pub fn evaluate(&self, set: &WindowSet) -> Result<Evaluation> {
+        let inner = self.model().valid();
+        let logits =
+            predict_logits(&inner, &set.features, self.spec.hyper.per_device_eval_batch_size, self.spec.pad_id, &self.device);
+        let decoded = pipeline::answers(&set.dataset, &set.features, logits.as_logits(), &self.spec.decode)?;
+        pipeline::score(&set.dataset, &decoded)
+    }
+
+    /// Evaluate, log it, and save `RUN/best` when the F1 is the best so far.
+    fn evaluate_and_keep_best(&mut self, set: &WindowSet) -> Result<Map<String, Value>> {
+        let eval = self.evaluate(set)?;
+        let step = self.state.global_step;
+        let scores: Map<String, Value> = eval.to_dict().into_iter().map(|(k, v)| (k, json!(v.as_f64()))).collect();
+        self.log.write(&Event::Eval { step, epoch: self.plan.epoch(step), scores: scores.clone(), wall_time: self.wall() })?;
+        self.progress.println(&format!("eval at step {step}: exact {:.2} f1 {:.2}", eval.overall.exact, eval.overall.f1));
+        if self.state.best_f1.is_none_or(|b| eval.overall.f1 > b) {
+            self.state.best_f1 = Some(eval.overall.f1);
+            self.state.best_step = Some(step);
+            weights::save_model_dir(self.model(), self.spec.config, self.spec.tokenizer_dir, &self.spec.out.join("best"))?;
+        }
+        Ok(scores)
+    }
+
+    /// Save a checkpoint of the current step (model, moments, state, tokenizer files).
+    pub fn save(&mut self) -> Result<PathBuf> {
+        self.state.wall_time = self.wall();
+        let mut files = vec![
+            ("config.json".to_string(), self.spec.config.to_qa_json().into_bytes()),
+            ("model.safetensors".to_string(), weights::serialize_safetensors(&weights::model_to_tensors(self.model()))),
+            ("optimizer.safetensors".to_string(), weights::serialize_safetensors(&self.opt.export_moments())),
+            (
+                "trainer_state.json".to_string(),
+                (serde_json::to_string_pretty(&self.state).expect("state serialises") + "\n").into_bytes(),
+            ),
+        ];
+        if let Some(dir) = self.spec.tokenizer_dir {
+            for f in TOKENIZER_FILES {
+                let p = dir.join(f);
+                if p.exists() {
+                    files.push((f.to_string(), fsio::read(&p)?));
+                }
+            }
+        }
+        let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (n.as_str(), b.as_slice())).collect();
+        let keep: Vec<u64> = self.state.best_step.into_iter().collect();
+        let dir = checkpoint::save(self.spec.out, self.state.global_step, &refs, self.spec.hyper.save_total_limit, &keep)?;
+        self.progress.println(&format!("saved {}", dir.display()));
+        Ok(dir)
+    }
+
+    /// The signal (or `--stop-after`) that asks this run to stop after the current step.
+    fn stop_request(&self, steps_this_attempt: u64, finished: bool) -> Option<&'static str> {
+        self.spec
+            .stop
+            .received()
+            .or_else(|| self.spec.stop_after.filter(|&n| steps_this_attempt >= n && !finished).map(|_| "--stop-after"))
+    }
+
+    /// Train until the last step, evaluating, logging and saving as the hyperparameters say;
+    /// a stop request ends the run after a checkpoint.
+    pub fn run(mut self) -> Result<Outcome> {
+        let (h, plan) = (self.spec.hyper, self.plan);
+        let mut last_eval = None;
+        let mut steps_this_attempt = 0u64;
+        while self.state.global_step < plan.max_steps {
+            let stats = self.step()?;
+            steps_this_attempt += 1;
+            let step = self.state.global_step;
+            let finished = step == plan.max_steps;
+            let mean = self.window.loss_sum / self.window.steps.max(1) as f64;
+            self.progress.step(step, plan.max_steps, &format!("loss {mean:.4} lr {:.2e}", stats.lr));
+            if step.is_multiple_of(h.logging_steps.max(1) as u64) || finished {
+                self.log_train(&stats)?;
+            }
+            let eval_now = plan.eval_every.is_some_and(|n| step.is_multiple_of(n)) || finished;
+            if let Some(set) = self.spec.eval.filter(|_| eval_now) {
+                last_eval = Some(self.evaluate_and_keep_best(set)?);
+            }
+            let stop = self.stop_request(steps_this_attempt, finished);
+            if finished || stop.is_some() || (h.save_steps > 0 && step.is_multiple_of(h.save_steps as u64)) {
+                let checkpoint = self.save()?;
+                if let (Some(signal), false) = (stop, finished) {
+                    self.progress.finish();
+                    let (epoch, wall_time) = (plan.epoch(step), self.state.wall_time);
+                    self.log.write(&Event::Stop { step, epoch, signal: Some(signal), loss: None, wall_time })?;
+                    return Ok(Outcome::Preempted { signal, checkpoint });
+                }
+            }
+        }
+        self.progress.finish();
+        weights::save_model_dir(self.model(), self.spec.config, self.spec.tokenizer_dir, &self.spec.out.join("final"))?;
+        Ok(Outcome::Finished { global_step: self.state.global_step, last_eval })
+    }
+}
+
+/// `SQUADKIT_FAULT=nan-at-step=N`: the step whose loss is made NaN (tests).
+fn fault_nan_step() -> Option<u64> {
+    std::env::var("SQUADKIT_FAULT")
+        .ok()
+        .and_then(|v| v.split(',').find_map(|f| f.trim().strip_prefix("nan-at-step=").and_then(|n| n.parse::<u64>().ok())))
+}
