@@ -140,13 +140,15 @@ fn vulkan_setup() -> Result<(), String> {
 /// suites drive, every native test and the wgpu forward test on lavapipe.
 fn cargo_native(sub: &str, args: &[&str], wgpu: bool) -> Command {
     let mut c = Command::new(cargo());
-    c.arg(sub).args(args);
+    c.arg(sub);
     if wgpu {
+        // Before `args`, which may end with `-- <options of the tool>`.
         c.args(["--features", "squadkit/wgpu"]);
         let runtime = std::env::temp_dir().join("squadkit-xdg-runtime");
         let _ = std::fs::create_dir_all(&runtime);
         c.env("XDG_RUNTIME_DIR", runtime);
     }
+    c.args(args);
     c
 }
 

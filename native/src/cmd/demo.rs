@@ -217,7 +217,7 @@ fn report(eval: &squadkit_core::Evaluation) {
 /// model from scratch needs.
 fn train_tiny(args: &DemoArgs, out: &Path, files: &DemoFiles) -> Result<()> {
     let (epochs, seed) = (args.epochs.to_string(), args.seed.to_string());
-    let argv: Vec<std::ffi::OsString> = vec![
+    let argv: [std::ffi::OsString; 31] = [
         "train".into(),
         "--config".into(),
         files.config.as_os_str().into(),
