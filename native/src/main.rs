@@ -30,7 +30,7 @@ enum Command {
     /// Answer questions with a trained model: predictions.json, nbest_predictions.json, null_odds.json.
     Predict(cmd::predict::PredictArgs),
     /// Write (and with --submit, submit) a SLURM batch script for a training run.
-    Sbatch(cmd::sbatch::SbatchArgs),
+    Sbatch(Box<cmd::sbatch::SbatchArgs>),
     /// Fetch a model and a dataset from the Hugging Face hub (for the login node).
     Download(cmd::download::DownloadArgs),
 }

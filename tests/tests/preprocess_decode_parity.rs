@@ -154,7 +154,7 @@ fn hash_logit(window: u64, pos: u64, kind: u64) -> f32 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
     let h = z ^ (z >> 31);
     let mut k = (((h >> 49) << 9) | pos) as i64;
-    if window % 4 == 0 && pos == 0 {
+    if window.is_multiple_of(4) && pos == 0 {
         k += 14 << 19;
     }
     (k - (1 << 23)) as f32 / (1 << 19) as f32

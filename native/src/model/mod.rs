@@ -105,7 +105,7 @@ fn probe<B: burn::tensor::backend::Backend>(kind: BackendKind, device: &B::Devic
         t.sum().into_data().convert::<f32>().to_vec::<f32>().ok().and_then(|v| v.first().copied())
     }));
     match r {
-        Ok(Some(v)) if v == 2.0 => Ok(()),
+        Ok(Some(2.0)) => Ok(()),
         Ok(_) => Err(CliError::Internal(format!("--backend {}: the device gave a wrong result for 1 + 1", kind.name()))),
         Err(p) => {
             let msg = p

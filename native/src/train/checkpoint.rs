@@ -185,7 +185,7 @@ pub fn list(run_dir: &Path) -> Vec<Found> {
             e.path().is_dir().then(|| Found { dir: e.path(), step })
         })
         .collect();
-    found.sort_by(|a, b| b.step.cmp(&a.step));
+    found.sort_by_key(|f| std::cmp::Reverse(f.step));
     found
 }
 

@@ -46,7 +46,7 @@ pub fn FileInput(
         // Let the same file be picked again (after fixing it on disk).
         input.set_value("");
         let on_files = on_files.clone();
-        read_all(files, move |f| on_files(f));
+        read_all(files, on_files);
     };
     view! {
         <label class="file">
