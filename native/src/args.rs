@@ -44,7 +44,7 @@ impl WindowArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Args)]
 pub struct AnswerArgs {
     /// Candidate answers kept per question (nbest_predictions.json).
-    #[arg(long, default_value_t = 20, alias = "n-best")]
+    #[arg(long, default_value_t = 20, alias = "n-best", value_parser = at_least_one)]
     pub n_best_size: usize,
     /// The longest answer, in tokens.
     #[arg(long, default_value_t = 30)]
@@ -71,6 +71,15 @@ impl AnswerArgs {
     }
 }
 
+/// A count flag that must be at least 1.
+pub fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// A flag value that is a number (not NaN or infinite): `value_parser = finite::<f64>`.
 pub fn finite<T>(s: &str) -> Result<T, String>
 where
@@ -82,5 +91,26 @@ where
         Ok(v)
     } else {
         Err(format!("{s} is not a finite number"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Flags {
+        #[command(flatten)]
+        answers: AnswerArgs,
+    }
+
+    #[test]
+    fn answer_flags_refuse_what_cannot_work_and_keep_old_spellings() {
+        assert!(Flags::try_parse_from(["s", "--n-best-size", "0"]).is_err());
+        assert!(Flags::try_parse_from(["s", "--null-score-diff-threshold", "NaN"]).is_err());
+        let f = Flags::try_parse_from(["s", "--n-best", "5", "--null-threshold", "-1.5"]).unwrap();
+        assert_eq!((f.answers.n_best_size, f.answers.null_score_diff_threshold), (5, -1.5));
+        assert_eq!(Flags::parse_from(["s"]).answers, AnswerArgs::default());
     }
 }

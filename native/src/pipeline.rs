@@ -31,12 +31,10 @@ pub struct QaPipeline {
 }
 
 impl QaPipeline {
-    /// A pipeline whose options are checked (a stride that leaves no room, ...).
+    /// A pipeline whose window options are checked (a stride that leaves no room, ...; the
+    /// answer options are checked by core's decoding).
     pub fn new(tokenizer: QaTokenizer, windows: PreprocessConfig, answers: DecodeOptions) -> Result<QaPipeline> {
         windows.check()?;
-        if answers.n_best == 0 {
-            return Err(CliError::Invalid("--n-best-size must be at least 1".into()));
-        }
         Ok(QaPipeline { tokenizer, windows, answers })
     }
 

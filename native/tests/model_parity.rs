@@ -386,7 +386,7 @@ fn a_shape_mismatch_or_a_missing_encoder_weight_is_an_error_naming_it() {
 #[test]
 fn roberta_base_config_with_random_weights_runs_a_real_window() {
     let Some(shared) = shared_data_or_skip("roberta_base_config_with_random_weights_runs_a_real_window") else { return };
-    let config = squadkit_native::model::weights::read_config(&shared.join("roberta-base")).unwrap();
+    let config = squadkit_native::inputs::model_dir::read_config(&shared.join("roberta-base")).unwrap();
     assert_eq!((config.hidden_size, config.num_hidden_layers, config.vocab_size), (768, 12, 50265));
     let device = Default::default();
     let model = config.init::<Inner>(&device);

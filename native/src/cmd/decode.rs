@@ -33,9 +33,6 @@ pub struct DecodeArgs {
 }
 
 pub fn run(args: &DecodeArgs) -> Result<()> {
-    if args.answers.n_best_size == 0 {
-        return Err(CliError::Invalid("--n-best-size must be at least 1".into()));
-    }
     let t_load = std::time::Instant::now();
     let dataset = load_dataset(&args.data, Split::Validation)?;
     let data_s = t_load.elapsed().as_secs_f64();

@@ -72,6 +72,7 @@ fn load_dir(dir: &Path, split: Split) -> Result<Dataset> {
     let of_split: Vec<&PathBuf> = parquet.iter().filter(|p| split_of(p) == split.name()).collect();
     if of_split.is_empty() {
         let mut names: Vec<String> = parquet.iter().map(|p| split_of(p)).collect();
+        names.sort();
         names.dedup();
         return Err(CliError::input(
             dir,

@@ -44,17 +44,12 @@ impl LoadReport {
     }
 }
 
-/// Read `DIR/config.json`; the error names the file.
-pub fn read_config(dir: &Path) -> Result<RobertaConfig> {
-    crate::inputs::model_dir::read_config(dir)
-}
-
 /// Load an HF model directory onto `device`.
 pub fn load_model_dir<B: Backend>(
     dir: &Path,
     device: &B::Device,
 ) -> Result<(RobertaConfig, RobertaForQuestionAnswering<B>, LoadReport)> {
-    let config = read_config(dir)?;
+    let config = crate::inputs::model_dir::read_config(dir)?;
     let (weights_file, tensors) = read_weights(dir)?;
     let (model, report) = model_from_tensors(&config, tensors, device).map_err(|m| CliError::input(&weights_file, m))?;
     Ok((config, model, LoadReport { weights_file, ..report }))

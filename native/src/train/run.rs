@@ -31,7 +31,7 @@ pub struct Prepared {
 
 pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
     let hyper = args.hyper();
-    hyper.check().map_err(CliError::Invalid)?;
+    hyper.check()?;
     if hyper.eval_strategy != EvalStrategy::No && args.validation_file.is_none() {
         return Err(CliError::Invalid(
             format!("--eval-strategy {:?} needs --validation-file", hyper.eval_strategy).to_lowercase(),

@@ -3,6 +3,7 @@
 //! which a checkpoint saves and a resume checks.
 
 use crate::args::finite;
+use crate::error::CliError;
 use squadkit_core::preprocess::{Features, Window};
 
 /// When to evaluate.
@@ -81,22 +82,23 @@ impl Default for Hyper {
 
 impl Hyper {
     /// Values clap's types do not rule out.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), CliError> {
+        let bad = |m: String| Err(CliError::Invalid(m));
         if self.per_device_train_batch_size == 0 || self.per_device_eval_batch_size == 0 || self.gradient_accumulation_steps == 0
         {
-            return Err("batch sizes and gradient accumulation steps must be at least 1".into());
+            return bad("batch sizes and gradient accumulation steps must be at least 1".into());
         }
         if !(0.0..=1.0).contains(&self.warmup_ratio) {
-            return Err(format!("--warmup-ratio {} is not between 0 and 1", self.warmup_ratio));
+            return bad(format!("--warmup-ratio {} is not between 0 and 1", self.warmup_ratio));
         }
         if self.max_steps <= 0 && self.num_train_epochs <= 0.0 {
-            return Err(format!(
+            return bad(format!(
                 "--num-train-epochs {} trains nothing (give a positive number, or --max-steps)",
                 self.num_train_epochs
             ));
         }
         if self.learning_rate < 0.0 || self.weight_decay < 0.0 || self.max_grad_norm < 0.0 {
-            return Err("--learning-rate, --weight-decay and --max-grad-norm cannot be negative".into());
+            return bad("--learning-rate, --weight-decay and --max-grad-norm cannot be negative".into());
         }
         Ok(())
     }
@@ -221,7 +223,7 @@ mod tests {
         assert_eq!((h.adam_beta1, h.adam_beta2, h.adam_epsilon, h.max_grad_norm), (0.9, 0.999, 1e-8, 1.0));
         assert_eq!((h.logging_steps, h.save_steps, h.seed, h.eval_strategy), (500, 500, 42, EvalStrategy::No));
         assert!(h.check().is_ok());
-        assert!(Hyper { warmup_ratio: 2.0, ..Hyper::default() }.check().unwrap_err().contains("--warmup-ratio 2"));
+        assert!(Hyper { warmup_ratio: 2.0, ..Hyper::default() }.check().unwrap_err().to_string().contains("--warmup-ratio 2"));
         assert!(<HyperFlags as clap::Parser>::try_parse_from(["s", "--num-train-epochs", "NaN"]).is_err());
     }
 }
