@@ -63,6 +63,32 @@ pub fn check_golden_inputs(shared: &Path, golden_rel: &str) -> serde_json::Value
     golden
 }
 
+/// Owned strings from string slices (the suites' argument lists).
+pub fn strings<const N: usize>(a: [&str; N]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+/// `squadkit demo --prepare-only` into `dir/prep`: the demo's data, trained tokenizer and tiny
+/// config, which the training suites train on.
+pub fn demo_prepared(dir: &Path) -> PathBuf {
+    let out = dir.join("prep");
+    let r = squadkit(["demo", "--prepare-only", "--output-dir", out.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    out
+}
+
+/// The flags every training run of the suites starts with (after `train`): the demo's tiny
+/// config and tokenizer from `prep` ([`demo_prepared`]), `train_file`, and the demo's windows
+/// (the tiny config has 130 positions).
+pub fn tiny_model_flags(prep: &Path, train_file: &Path) -> Vec<String> {
+    let path = |p: &Path| p.to_str().expect("UTF-8 paths in the suites").to_string();
+    let mut a = vec!["--config".into(), path(&prep.join("tiny-config.json"))];
+    a.extend(["--tokenizer".into(), path(&prep.join("tokenizer/tokenizer.json"))]);
+    a.extend(["--train-file".into(), path(train_file)]);
+    a.extend(strings(["--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"]));
+    a
+}
+
 /// A committed fixture under `tests/fixtures`.
 pub fn fixture(rel: &str) -> PathBuf {
     repo_root().join("tests/fixtures").join(rel)

@@ -4,54 +4,22 @@
 //! `squadkit demo` runs the whole pipeline, leaving a run directory the web app can open.
 
 use serde_json::Value;
-use squadkit_tests::squadkit;
+use squadkit_tests::{demo_prepared, squadkit, strings, tiny_model_flags};
 
 #[test]
 fn a_tiny_model_trained_from_scratch_reaches_f1_80_on_held_out_questions() {
     let d = tempfile::tempdir().unwrap();
-    let prep = d.path().join("prep");
-    let r = squadkit(["demo", "--prepare-only", "--out", prep.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    let prep = demo_prepared(d.path());
     let p = |s: &str| prep.join(s).to_str().unwrap().to_string();
     let run = d.path().join("run");
     let t = std::time::Instant::now();
-    let r = squadkit([
-        "train",
-        "--config",
-        &p("tiny-config.json"),
-        "--tokenizer",
-        &p("tokenizer/tokenizer.json"),
-        "--train-file",
-        &p("data/train.json"),
-        "--validation-file",
-        &p("data/dev.json"),
-        "--output-dir",
-        run.to_str().unwrap(),
-        "--max-seq-length",
-        "128",
-        "--doc-stride",
-        "32",
-        "--max-query-length",
-        "32",
-        "--dynamic-padding",
-        "--group-by-length",
-        "--per-device-train-batch-size",
-        "32",
-        "--learning-rate",
-        "2e-3",
-        "--warmup-ratio",
-        "0.1",
-        "--weight-decay",
-        "0.01",
-        "--num-train-epochs",
-        "22",
-        "--logging-steps",
-        "20",
-        "--save-steps",
-        "0",
-        "--eval-strategy",
-        "epoch",
-    ]);
+    let mut a = vec!["train".to_string()];
+    a.extend(tiny_model_flags(&prep, &prep.join("data/train.json")));
+    a.extend(["--validation-file".into(), p("data/dev.json"), "--output-dir".into(), run.to_str().unwrap().into()]);
+    a.extend(strings(["--dynamic-padding", "--group-by-length", "--per-device-train-batch-size", "32"]));
+    a.extend(strings(["--learning-rate", "2e-3", "--warmup-ratio", "0.1", "--weight-decay", "0.01"]));
+    a.extend(strings(["--num-train-epochs", "22", "--logging-steps", "20", "--save-steps", "0", "--eval-strategy", "epoch"]));
+    let r = squadkit(&a);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let train_secs = t.elapsed().as_secs_f64();
     // Score the final model on the held-out split with predict → decode → the official scorer.

@@ -157,30 +157,12 @@ fn download(endpoint: &str, args: &[&str], home: &Path) -> Run {
 fn download_from_a_hub_mirror_then_work_offline() {
     let d = tempfile::tempdir().unwrap();
     // A real tiny model: the demo's tokenizer and config, weights from a 1-step training run.
-    let prep = d.path().join("prep");
-    let r = squadkit_tests::squadkit(["demo", "--prepare-only", "--out", prep.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let p = |s: &str| prep.join(s).to_str().unwrap().to_string();
+    let prep = squadkit_tests::demo_prepared(d.path());
     let run = d.path().join("run");
-    let r = squadkit_tests::squadkit([
-        "train",
-        "--config",
-        &p("tiny-config.json"),
-        "--tokenizer",
-        &p("tokenizer/tokenizer.json"),
-        "--train-file",
-        &p("data/dev.json"),
-        "--output-dir",
-        run.to_str().unwrap(),
-        "--max-steps",
-        "1",
-        "--max-seq-length",
-        "128",
-        "--doc-stride",
-        "32",
-        "--max-query-length",
-        "32",
-    ]);
+    let mut a = vec!["train".to_string()];
+    a.extend(squadkit_tests::tiny_model_flags(&prep, &prep.join("data/dev.json")));
+    a.extend(["--output-dir".into(), run.to_str().unwrap().into(), "--max-steps".into(), "1".into()]);
+    let r = squadkit_tests::squadkit(&a);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let model_dir = run.join("final");
     let mut files = BTreeMap::new();
@@ -223,7 +205,7 @@ fn download_from_a_hub_mirror_then_work_offline() {
         "predict",
         "--model",
         out.join("model").to_str().unwrap(),
-        &p("data/dev.json"),
+        prep.join("data/dev.json").to_str().unwrap(),
         "--output-dir",
         d.path().join("pred").to_str().unwrap(),
         "--max-seq-length",

@@ -7,7 +7,7 @@
 //! with `datasets`/pyarrow from `tests/fixtures/preprocess/tricky_dataset.json`; the tests lay
 //! them out as a two-split DatasetDict and a hub directory (`train-…`/`validation-…` files).
 
-use squadkit_tests::{fixture, squadkit, Run};
+use squadkit_tests::{demo_prepared, fixture, squadkit, strings, tiny_model_flags, Run};
 use std::path::{Path, PathBuf};
 
 fn run_ok<I: IntoIterator<Item = S>, S: AsRef<std::ffi::OsStr>>(args: I) -> Run {
@@ -46,32 +46,17 @@ fn layouts(dir: &Path) -> [(&'static str, PathBuf, PathBuf); 3] {
 #[test]
 fn a_dataset_dict_and_hub_parquet_train_predict_and_score_as_squad_json() {
     let d = tempfile::tempdir().unwrap();
-    let prep = d.path().join("prep");
-    run_ok(["demo", "--prepare-only", "--output-dir", prep.to_str().unwrap()]);
+    let prep = demo_prepared(d.path());
     let mut results = Vec::new();
     for (name, train, validation) in layouts(d.path()) {
         let run = d.path().join(format!("run-{name}"));
-        let tok = prep.join("tokenizer/tokenizer.json");
         let window = ["--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"];
-        let mut train_args: Vec<std::ffi::OsString> =
-            vec!["train".into(), "--config".into(), prep.join("tiny-config.json").into()];
-        train_args.extend(["--tokenizer".into(), tok.clone().into(), "--train-file".into(), train.clone().into()]);
-        train_args.extend(["--validation-file".into(), validation.clone().into(), "--output-dir".into(), run.clone().into()]);
-        train_args.extend(window.iter().map(|s| s.into()));
-        for a in [
-            "--max-steps",
-            "3",
-            "--per-device-train-batch-size",
-            "8",
-            "--learning-rate",
-            "1e-3",
-            "--eval-strategy",
-            "steps",
-            "--eval-steps",
-            "3",
-        ] {
-            train_args.push(a.into());
-        }
+        let mut train_args = vec!["train".to_string()];
+        train_args.extend(tiny_model_flags(&prep, &train));
+        train_args.extend(["--validation-file".into(), validation.to_str().unwrap().into()]);
+        train_args.extend(["--output-dir".into(), run.to_str().unwrap().into()]);
+        train_args.extend(strings(["--max-steps", "3", "--per-device-train-batch-size", "8", "--learning-rate", "1e-3"]));
+        train_args.extend(strings(["--eval-strategy", "steps", "--eval-steps", "3"]));
         run_ok(&train_args);
         let preds = d.path().join(format!("preds-{name}"));
         let mut predict: Vec<std::ffi::OsString> =

@@ -8,7 +8,7 @@
 //! Skips loudly (SKIPPED) only when SLURM cannot be installed or started here (not root, no
 //! apt); `SQUADKIT_REQUIRE_SLURM=1` turns that into a failure (CI).
 
-use squadkit_tests::{repo_root, squadkit};
+use squadkit_tests::{demo_prepared, repo_root, squadkit, strings, tiny_model_flags};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -52,42 +52,11 @@ fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run(
     let Some(conf) = slurm_conf() else { return };
     // slurmd runs jobs as root from its own working directory: absolute paths everywhere.
     let d = tempfile::Builder::new().prefix("squadkit-slurm-test").tempdir_in("/tmp").unwrap();
-    let prep = d.path().join("prep");
-    let r = squadkit(["demo", "--prepare-only", "--out", prep.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let p = |s: &str| prep.join(s).to_str().unwrap().to_string();
-    let train: Vec<String> = [
-        "--config",
-        &p("tiny-config.json"),
-        "--tokenizer",
-        &p("tokenizer/tokenizer.json"),
-        "--train-file",
-        &p("data/train.json"),
-        "--max-seq-length",
-        "128",
-        "--doc-stride",
-        "32",
-        "--max-query-length",
-        "32",
-        "--dynamic-padding",
-        "--per-device-train-batch-size",
-        "16",
-        "--learning-rate",
-        "1e-3",
-        "--warmup-ratio",
-        "0.1",
-        "--max-steps",
-        "60",
-        "--save-steps",
-        "20",
-        "--logging-steps",
-        "1",
-        "--seed",
-        "11",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let prep = demo_prepared(d.path());
+    let mut train = tiny_model_flags(&prep, &prep.join("data/train.json"));
+    train.extend(strings(["--dynamic-padding", "--per-device-train-batch-size", "16", "--learning-rate", "1e-3"]));
+    train.extend(strings(["--warmup-ratio", "0.1", "--max-steps", "60", "--save-steps", "20", "--logging-steps", "1"]));
+    train.extend(strings(["--seed", "11"]));
     let run = d.path().join("run");
     let mut a: Vec<String> = [
         "sbatch",

@@ -4,56 +4,19 @@
 //! lose nothing already saved.
 
 use serde_json::Value;
-use squadkit_tests::{squadkit, squadkit_bin, Run};
+use squadkit_tests::{demo_prepared, squadkit, squadkit_bin, strings, tiny_model_flags, Run};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The demo's data, tokenizer and tiny config (`squadkit demo --prepare-only`).
-fn prepared(dir: &Path) -> PathBuf {
-    let out = dir.join("prep");
-    let r = squadkit(["demo", "--prepare-only", "--out", out.to_str().unwrap()]);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    out
-}
-
 /// A short training run on the demo data (dropout on, so the per-step RNG matters).
 fn args(prep: &Path, out: &Path, max_steps: u32, save_steps: u32) -> Vec<String> {
-    let p = |s: &str| prep.join(s).to_str().unwrap().to_string();
-    let mut a: Vec<String> = [
-        "train",
-        "--config",
-        &p("tiny-config.json"),
-        "--tokenizer",
-        &p("tokenizer/tokenizer.json"),
-        "--train-file",
-        &p("data/train.json"),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--max-seq-length",
-        "128",
-        "--doc-stride",
-        "32",
-        "--max-query-length",
-        "32",
-        "--dynamic-padding",
-        "--group-by-length",
-        "--per-device-train-batch-size",
-        "16",
-        "--learning-rate",
-        "1e-3",
-        "--warmup-ratio",
-        "0.1",
-        "--weight-decay",
-        "0.01",
-        "--logging-steps",
-        "2",
-        "--seed",
-        "7",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut a = vec!["train".to_string()];
+    a.extend(tiny_model_flags(prep, &prep.join("data/train.json")));
+    a.extend(["--output-dir".into(), out.to_str().unwrap().into()]);
+    a.extend(strings(["--dynamic-padding", "--group-by-length", "--per-device-train-batch-size", "16"]));
+    a.extend(strings(["--learning-rate", "1e-3", "--warmup-ratio", "0.1", "--weight-decay", "0.01"]));
+    a.extend(strings(["--logging-steps", "2", "--seed", "7"]));
     a.extend(["--max-steps".into(), max_steps.to_string(), "--save-steps".into(), save_steps.to_string()]);
     a
 }
@@ -95,7 +58,7 @@ fn checkpoints(run: &Path) -> Vec<String> {
 #[test]
 fn interrupted_and_resumed_runs_end_bit_identical() {
     let d = tempfile::tempdir().unwrap();
-    let prep = prepared(d.path());
+    let prep = demo_prepared(d.path());
     let (a, b) = (d.path().join("a"), d.path().join("b"));
     run_ok(&args(&prep, &a, 24, 8));
     // Stopped after 10 steps (as a signal would): a checkpoint, exit status 75.
@@ -119,7 +82,7 @@ fn interrupted_and_resumed_runs_end_bit_identical() {
 #[test]
 fn sigterm_finishes_the_step_saves_and_exits_75() {
     let d = tempfile::tempdir().unwrap();
-    let prep = prepared(d.path());
+    let prep = demo_prepared(d.path());
     let run = d.path().join("run");
     let child = Command::new(squadkit_bin())
         .args(args(&prep, &run, 100000, 0))
@@ -147,7 +110,7 @@ fn sigterm_finishes_the_step_saves_and_exits_75() {
 #[test]
 fn corrupt_and_partial_checkpoints_are_skipped_and_nothing_is_lost() {
     let d = tempfile::tempdir().unwrap();
-    let prep = prepared(d.path());
+    let prep = demo_prepared(d.path());
     let (a, b) = (d.path().join("a"), d.path().join("b"));
     run_ok(&args(&prep, &a, 16, 4));
     // kill -9 in the middle of saving checkpoint-8 (after its first file, before the manifest).
@@ -206,7 +169,7 @@ fn corrupt_and_partial_checkpoints_are_skipped_and_nothing_is_lost() {
 #[test]
 fn a_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint() {
     let d = tempfile::tempdir().unwrap();
-    let prep = prepared(d.path());
+    let prep = demo_prepared(d.path());
     let run = d.path().join("run");
     let out =
         Command::new(squadkit_bin()).args(args(&prep, &run, 20, 4)).env("SQUADKIT_FAULT", "nan-at-step=7").output().unwrap();
@@ -236,7 +199,7 @@ fn a_nan_loss_stops_with_the_step_and_keeps_the_last_good_checkpoint() {
 #[test]
 fn a_full_disk_fails_the_save_cleanly() {
     let d = tempfile::tempdir().unwrap();
-    let prep = prepared(d.path());
+    let prep = demo_prepared(d.path());
     let run = d.path().join("run");
     let out =
         Command::new(squadkit_bin()).args(args(&prep, &run, 20, 4)).env("SQUADKIT_FAULT", "save-enospc=8").output().unwrap();
@@ -253,7 +216,7 @@ fn a_full_disk_fails_the_save_cleanly() {
 #[test]
 fn bad_input_is_named_with_exit_status_2() {
     let d = tempfile::tempdir().unwrap();
-    let prep = prepared(d.path());
+    let prep = demo_prepared(d.path());
     let run = d.path().join("run");
     let base = args(&prep, &run, 4, 0);
     let with = |flag: &str, value: &Path| -> Vec<String> {
