@@ -47,6 +47,76 @@ pub fn from_slice<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, JsonE
     Ok(value)
 }
 
+/// Parse as [`from_slice`], also accepting the constants Python's `json` reads and writes
+/// outside the JSON standard: `NaN`, `Infinity`, `-Infinity` (as numbers, where a
+/// [`PyNumber`] is expected). The plain parse is tried first; an error is the plain parse's.
+pub fn from_slice_py<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, JsonError> {
+    match from_slice(bytes) {
+        Ok(v) => Ok(v),
+        Err(e) => match with_py_constants(strip_bom(bytes)) {
+            Some(rewritten) => {
+                READING_PY_CONSTANTS.set(true);
+                let parsed = from_slice(&rewritten);
+                READING_PY_CONSTANTS.set(false);
+                parsed.map_err(|_| e)
+            }
+            None => Err(e),
+        },
+    }
+}
+
+std::thread_local! {
+    /// Set while [`from_slice_py`] parses its rewritten text: only then is a marker string a
+    /// number (a file's own `"\u0000NaN"` string stays a string, and an error).
+    static READING_PY_CONSTANTS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The marker strings the Python constants are rewritten to.
+const PY_NAN: &str = "\u{0}NaN";
+const PY_INF: &str = "\u{0}Infinity";
+const PY_NEG_INF: &str = "\u{0}-Infinity";
+
+/// `bytes` with every `NaN`, `Infinity` and `-Infinity` outside strings replaced by a marker
+/// string (`"\u0000NaN"`, ...); `None` when there is none.
+fn with_py_constants(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    let (mut in_string, mut escaped, mut found) = (false, false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            out.push(b);
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        let rest = &bytes[i..];
+        let constant =
+            [(&b"-Infinity"[..], "\"\\u0000-Infinity\""), (b"Infinity", "\"\\u0000Infinity\""), (b"NaN", "\"\\u0000NaN\"")]
+                .into_iter()
+                .find(|(token, _)| rest.starts_with(token));
+        match constant {
+            Some((token, marker)) => {
+                out.extend_from_slice(marker.as_bytes());
+                i += token.len();
+                found = true;
+            }
+            None => {
+                in_string = b == b'"';
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    found.then_some(out)
+}
+
 fn convert(path: String, inner: serde_json::Error) -> JsonError {
     let mut message = inner.to_string();
     // serde_json appends " at line L column C": keep it out of the message, we report it apart.
@@ -187,6 +257,16 @@ impl<'de> Deserialize<'de> for PyNumber {
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<PyNumber, E> {
                 Ok(PyNumber::Float(v))
+            }
+            /// Python's constants, as [`from_slice_py`] rewrote them.
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<PyNumber, E> {
+                match v {
+                    _ if !READING_PY_CONSTANTS.get() => Err(E::invalid_type(serde::de::Unexpected::Str(v), &self)),
+                    PY_NAN => Ok(PyNumber::Float(f64::NAN)),
+                    PY_INF => Ok(PyNumber::Float(f64::INFINITY)),
+                    PY_NEG_INF => Ok(PyNumber::Float(f64::NEG_INFINITY)),
+                    _ => Err(E::invalid_type(serde::de::Unexpected::Str(v), &self)),
+                }
             }
         }
         deserializer.deserialize_any(NumVisitor)

@@ -214,8 +214,10 @@ pub fn parse_predictions(bytes: &[u8]) -> Result<Predictions, JsonError> {
 }
 
 /// Parse a na_prob file (a JSON object of numbers).
+/// Python's `NaN`, `Infinity` and `-Infinity` are read as the script's `json.load` reads them
+/// (`squadkit decode` writes them where utils_qa would).
 pub fn parse_na_probs(bytes: &[u8]) -> Result<NaProbs, JsonError> {
-    json::from_slice(bytes)
+    json::from_slice_py(bytes)
 }
 
 /// What to do with questions that have no prediction.
@@ -600,9 +602,15 @@ impl RawScores {
         let (best, precision_recall) = match na_probs {
             None => (None, None),
             Some(na) => {
-                // sorted(na_probs, key=na_probs.get): a stable sort on the file's key order.
+                // sorted(na_probs, key=na_probs.get): a stable sort on the file's key order
+                // (infinities in their place). NaN, which compares false with everything, is
+                // put last: where Python's sort leaves it depends on its merge order, not on
+                // the values, so no order reproduces every Python.
                 let mut order: Vec<(&str, PyNumber)> = na.iter().map(|(k, v)| (k, *v)).collect();
-                order.sort_by(|a, b| a.1.as_f64().partial_cmp(&b.1.as_f64()).unwrap_or(std::cmp::Ordering::Equal));
+                order.sort_by(|a, b| {
+                    let (x, y) = (a.1.as_f64(), b.1.as_f64());
+                    x.is_nan().cmp(&y.is_nan()).then(x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal))
+                });
                 let best = best_thresholds(&questions, &by_id, &order);
                 let pr = if opts.precision_recall { precision_recall(&questions, &by_id, &order) } else { None };
                 (Some(best), pr)
@@ -812,6 +820,31 @@ mod tests {
 
     fn preds(json: &str) -> Predictions {
         parse_predictions(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn python_constants_in_na_probs_score_as_the_script_reads_them() {
+        let d = dataset();
+        let gold = GoldStandard::new(&d);
+        let p = preds(r#"{"1": "cat", "2": "", "3": "rug", "4": "sat"}"#);
+        // json.load reads NaN, Infinity and -Infinity; squadkit decode writes them.
+        let na = parse_na_probs(b"{\"1\": -Infinity, \"2\": Infinity, \"3\": NaN, \"4\": 0.8}").unwrap();
+        assert_eq!(na.get("1"), Some(&PyNumber::Float(f64::NEG_INFINITY)));
+        assert!(matches!(na.get("3"), Some(PyNumber::Float(x)) if x.is_nan()));
+        let opts = ScoreOptions { na_prob_thresh: 0.5, ..Default::default() };
+        let e = Scorer::new(&gold).evaluate(&p, Some(&na), opts).unwrap();
+        // Infinity > 0.5: question 2 is "no answer" (right); NaN > 0.5 is false: 3 keeps "rug".
+        let finite = parse_na_probs(br#"{"1": -1e300, "2": 1e300, "3": 0.1, "4": 0.8}"#).unwrap();
+        let f = Scorer::new(&gold).evaluate(&p, Some(&finite), opts).unwrap();
+        assert_eq!((e.overall, e.has_ans, e.no_ans), (f.overall, f.has_ans, f.no_ans));
+        // The walk: -inf (1: +1), 0.8 (4: -1), inf (2: 0), then NaN (3) last.
+        let b = e.best.unwrap();
+        assert_eq!((b.best_exact, b.best_exact_thresh), (75.0, PyNumber::Float(f64::NEG_INFINITY)));
+        assert!(e.to_json(false).contains("\"best_exact_thresh\": -Infinity"), "{}", e.to_json(false));
+        // Strings are left alone, a bare word that is not a constant is still an error.
+        assert!(parse_na_probs(br#"{"NaN": 0.5}"#).unwrap().get("NaN").is_some());
+        assert!(parse_na_probs(br#"{"1": Nan}"#).is_err());
+        assert!(parse_na_probs(br#"{"1": "\u0000NaN"}"#).is_err(), "a string is not a number, whatever it holds");
     }
 
     #[test]
