@@ -71,26 +71,37 @@ impl AnswerArgs {
     }
 }
 
+/// Why a flag's value was refused (clap prints it after the flag's name).
+#[derive(Debug, thiserror::Error)]
+pub enum FlagError {
+    #[error("{0}")]
+    NotANumber(String),
+    #[error("must be at least 1")]
+    Zero,
+    #[error("{0} is not a finite number")]
+    NotFinite(String),
+}
+
 /// A count flag that must be at least 1.
-pub fn at_least_one(s: &str) -> Result<usize, String> {
+pub fn at_least_one(s: &str) -> Result<usize, FlagError> {
     match s.parse::<usize>() {
-        Ok(0) => Err("must be at least 1".into()),
+        Ok(0) => Err(FlagError::Zero),
         Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(FlagError::NotANumber(e.to_string())),
     }
 }
 
 /// A flag value that is a number (not NaN or infinite): `value_parser = finite::<f64>`.
-pub fn finite<T>(s: &str) -> Result<T, String>
+pub fn finite<T>(s: &str) -> Result<T, FlagError>
 where
     T: std::str::FromStr + Copy + Into<f64>,
     T::Err: std::fmt::Display,
 {
-    let v: T = s.parse().map_err(|e| format!("{e}"))?;
+    let v: T = s.parse().map_err(|e: T::Err| FlagError::NotANumber(e.to_string()))?;
     if v.into().is_finite() {
         Ok(v)
     } else {
-        Err(format!("{s} is not a finite number"))
+        Err(FlagError::NotFinite(s.to_string()))
     }
 }
 

@@ -6,6 +6,7 @@
 //! | bad input: a file missing, malformed or of the wrong kind ([`CliError::Input`]), or input that is well formed but unusable, and usage errors ([`CliError::Invalid`]) | 2 (as clap's usage errors) |
 //! | a training run stopped by a signal after saving its checkpoint ([`CliError::Preempted`]) | 75 (`EX_TEMPFAIL`: the sbatch script requeues on it) |
 //! | writing an output failed ([`CliError::Output`]), anything else ([`CliError::Internal`]) | 1 |
+//! | standard output (or a stream output) is a pipe whose reader has gone ([`CliError::BrokenPipe`]) | 141, quietly (what a shell reports for a tool ended by SIGPIPE) |
 //!
 //! Core's errors convert with `From` (as bad input: they are all about the data given); where
 //! the file is known, [`CliError::input`] names it.
@@ -21,6 +22,8 @@ use std::path::{Path, PathBuf};
 pub const EXIT_INPUT: i32 = 2;
 /// Exit status for any other failure.
 pub const EXIT_FAILURE: i32 = 1;
+/// Exit status when the reader of standard output has gone (128 + SIGPIPE).
+pub const EXIT_BROKEN_PIPE: i32 = 141;
 /// Exit status of a run stopped by a signal after saving its checkpoint ("try again later":
 /// BSD's `EX_TEMPFAIL`). The `squadkit sbatch` script requeues the job when squadkit exits with it.
 pub const EXIT_PREEMPTED: i32 = 75;
@@ -40,6 +43,9 @@ pub enum CliError {
     /// A run stopped by a signal after saving this checkpoint (resume with `--resume`).
     #[error("stopped by {signal}; saved {} (resume with --resume)", .checkpoint.display())]
     Preempted { signal: &'static str, checkpoint: PathBuf },
+    /// The reader of standard output (or of a stream output) has gone: nothing more to say.
+    #[error("broken pipe")]
+    BrokenPipe,
     /// Anything else: a failure of the machine or of squadkit, not of the input.
     #[error("{0}")]
     Internal(String),
@@ -59,6 +65,7 @@ impl CliError {
             CliError::Input { .. } | CliError::Invalid(_) => EXIT_INPUT,
             CliError::Preempted { .. } => EXIT_PREEMPTED,
             CliError::Output { .. } | CliError::Internal(_) => EXIT_FAILURE,
+            CliError::BrokenPipe => EXIT_BROKEN_PIPE,
         }
     }
 }
@@ -92,5 +99,6 @@ mod tests {
         assert_eq!(p.to_string(), "stopped by SIGUSR1; saved run/checkpoint-3 (resume with --resume)");
         assert_eq!(CliError::Internal("x".into()).exit_code(), 1);
         assert_eq!(CliError::output(Path::new("o"), std::io::Error::other("full")).exit_code(), 1);
+        assert_eq!(CliError::BrokenPipe.exit_code(), 141);
     }
 }

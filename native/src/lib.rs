@@ -9,7 +9,8 @@
 //! - [`predict`]: a trained model over a dataset;
 //! - [`cmd`]: one thin adapter per subcommand;
 //! - shared: [`args`] (flag groups), [`error`] (the one error type and exit statuses),
-//!   [`fsio`] (reads and atomic writes), [`logging`], [`signals`], [`allocator`].
+//!   [`fsio`] (reads), [`output`] (the one write path: every file and standard output),
+//!   [`logging`], [`signals`], [`allocator`].
 
 pub mod allocator;
 pub mod args;
@@ -19,6 +20,7 @@ pub mod fsio;
 pub mod inputs;
 pub mod logging;
 pub mod model;
+pub mod output;
 pub mod pipeline;
 pub mod predict;
 pub mod signals;

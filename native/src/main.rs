@@ -51,6 +51,8 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader has gone (`squadkit evaluate … | head`): nothing to report.
+        Err(e @ CliError::BrokenPipe) => ExitCode::from(e.exit_code() as u8),
         Err(e @ CliError::Preempted { .. }) => {
             tracing::warn!("{e}; exiting with status {}", e.exit_code());
             ExitCode::from(e.exit_code() as u8)

@@ -6,8 +6,8 @@
 //! [`crate::model::batch::predict_logits`].
 
 use crate::error::{CliError, Result};
-use crate::fsio;
 use crate::inputs::{load_dataset, Split};
+use crate::output::OutputSet;
 use squadkit_core::decode::{decode_with, DecodeError, DecodeOptions, Decoded, ExamplePrediction, Logits};
 use squadkit_core::preprocess::{preprocess, Features, PreprocessConfig};
 use squadkit_core::scorer::ScoreOptions;
@@ -39,14 +39,35 @@ impl QaPipeline {
     }
 
     /// Windows of a dataset read from `path` (any format; `split` of a multi-split input).
+    /// Examples to answer must have distinct ids (they key the answer files).
     pub fn load(&self, path: &Path, split: Split) -> Result<WindowSet> {
-        self.windows(load_dataset(path, split)?, path)
+        let dataset = load_dataset(path, split)?;
+        if split == Split::Validation {
+            distinct_ids(&dataset, path)?;
+        }
+        self.windows(dataset, path)
     }
 
     /// Windows of `dataset` (read from `path`, which errors name).
     pub fn windows(&self, dataset: Dataset, path: &Path) -> Result<WindowSet> {
         let features = preprocess(&self.tokenizer, &dataset, &self.windows).map_err(|e| CliError::input(path, e))?;
         Ok(WindowSet { dataset, features })
+    }
+}
+
+/// Refuse a dataset to answer whose question ids repeat: the answer files are keyed by id, so
+/// one answer would silently replace another (Python's dict would keep the last).
+pub fn distinct_ids(dataset: &Dataset, path: &Path) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(dataset.examples.len());
+    match dataset.examples.iter().find(|e| !seen.insert(e.id.as_str())) {
+        Some(e) => Err(CliError::input(
+            path,
+            format!(
+                "question id {:?} is used more than once: the answer files are keyed by id; give each question its own id",
+                e.id
+            ),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -72,15 +93,17 @@ pub fn score(dataset: &Dataset, decoded: &Decoded) -> Result<Evaluation> {
     Ok(Scorer::new(&gold).evaluate(&preds, Some(&na), ScoreOptions::default())?)
 }
 
-/// Write `predictions.json`, `nbest_predictions.json` and `null_odds.json` into `dir` as
-/// utils_qa does, each atomically; the n-best file (most of the bytes) in pieces of 256
-/// examples formatted on every core.
-pub fn write_answers(dir: &Path, decoded: &Decoded) -> Result<()> {
+/// The answer files in `dir`, as utils_qa writes them.
+pub const ANSWER_FILES: [&str; 3] = ["predictions.json", "nbest_predictions.json", "null_odds.json"];
+
+/// Add `predictions.json`, `nbest_predictions.json` and `null_odds.json` in `dir` to `set`, as
+/// utils_qa writes them (they land together when the set is committed); the n-best file (most
+/// of the bytes) in pieces of 256 examples formatted on every core.
+pub fn write_answers(set: &mut OutputSet<'_>, dir: &Path, decoded: &Decoded) -> Result<()> {
     const PIECE: usize = 256;
-    fsio::write_atomic_text(&dir.join("predictions.json"), |w| decoded.write_predictions_json(w))?;
-    fsio::write_atomic_text(&dir.join("null_odds.json"), |w| decoded.write_null_odds_json(w))?;
+    let [predictions, nbest, null_odds] = ANSWER_FILES.map(|f| dir.join(f));
+    set.text(&predictions, |w| decoded.write_predictions_json(w))?;
+    set.text(&null_odds, |w| decoded.write_null_odds_json(w))?;
     let n = decoded.examples.len();
-    fsio::write_atomic_parts(&dir.join("nbest_predictions.json"), n.div_ceil(PIECE).max(1), |k, w| {
-        decoded.write_nbest_json_part(w, k * PIECE..((k + 1) * PIECE).min(n))
-    })
+    set.parts(&nbest, n.div_ceil(PIECE).max(1), |k, w| decoded.write_nbest_json_part(w, k * PIECE..((k + 1) * PIECE).min(n)))
 }

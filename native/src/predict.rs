@@ -5,14 +5,14 @@
 //! `squadkit demo`.
 
 use crate::args::{AnswerArgs, WindowArgs};
-use crate::error::Result;
-use crate::fsio;
+use crate::error::{CliError, Result};
 use crate::inputs::model_dir::{check_fit, config_path, read_config};
 use crate::inputs::{load_tokenizer, Split};
 use crate::model::batch::{predict_logits, WindowLogits};
 use crate::model::weights::{self, HostTensor};
 use crate::model::{run_on, BackendKind, BackendTask};
-use crate::pipeline::{self, QaPipeline, WindowSet};
+use crate::output::{Inputs, OutputSet};
+use crate::pipeline::{self, QaPipeline, WindowSet, ANSWER_FILES};
 use burn::tensor::backend::AutodiffBackend;
 use clap::Args;
 use squadkit_core::Evaluation;
@@ -60,13 +60,30 @@ struct PredictTask<'a> {
 impl BackendTask for PredictTask<'_> {
     type Output = WindowLogits;
     fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<WindowLogits> {
-        let (_, model, _) = weights::load_model_dir::<B::InnerBackend>(&self.args.model, &device)?;
+        let (_, model, report) = weights::load_model_dir::<B::InnerBackend>(&self.args.model, &device)?;
+        if report.fresh_qa_head() {
+            let missing: Vec<&str> = report.missing.iter().map(String::as_str).collect();
+            return Err(CliError::input(
+                &report.weights_file,
+                format!(
+                    "has no QA head ({} missing): a base model cannot answer questions; fine-tune it with `squadkit train` first",
+                    missing.join(", ")
+                ),
+            ));
+        }
         Ok(predict_logits(&model, &self.set.features, self.args.per_device_eval_batch_size.max(1), self.pad_id, &device))
     }
 }
 
 /// Predict, write the files, and score when asked.
 pub fn predict(args: &PredictArgs) -> Result<Option<Evaluation>> {
+    let out = &args.output_dir;
+    let inputs = Inputs::new([Some(&args.model), Some(&args.data), args.tokenizer.as_ref()].into_iter().flatten());
+    let mut files = OutputSet::new(&inputs);
+    let extra = [args.raw_logits.then_some("logits.safetensors"), args.evaluate.then_some("eval.json")];
+    for f in ANSWER_FILES.into_iter().chain(extra.into_iter().flatten()) {
+        files.plan(&out.join(f))?;
+    }
     let config = read_config(&args.model)?;
     let tok_path = args.tokenizer.as_ref().unwrap_or(&args.model);
     let tok = load_tokenizer(tok_path)?;
@@ -77,16 +94,16 @@ pub fn predict(args: &PredictArgs) -> Result<Option<Evaluation>> {
     let logits = run_on(args.backend, PredictTask { args, set: &set, pad_id })?;
     let decoded = pipeline::answers(&set.dataset, &set.features, logits.as_logits(), &pipeline.answers)?;
     let eval = args.evaluate.then(|| pipeline::score(&set.dataset, &decoded)).transpose()?;
-    let out = &args.output_dir;
-    pipeline::write_answers(out, &decoded)?;
+    pipeline::write_answers(&mut files, out, &decoded)?;
     if args.raw_logits {
         let rows = set.features.windows.len();
         let t = |data: Vec<f32>| HostTensor { shape: vec![rows, logits.width], data };
         let tensors = [("start_logits".into(), t(logits.start)), ("end_logits".into(), t(logits.end))];
-        fsio::write_atomic(&out.join("logits.safetensors"), &weights::serialize_safetensors(&tensors))?;
+        files.bytes(&out.join("logits.safetensors"), &weights::serialize_safetensors(&tensors))?;
     }
     if let Some(e) = &eval {
-        fsio::write_atomic(&out.join("eval.json"), e.to_json(false).as_bytes())?;
+        files.bytes(&out.join("eval.json"), e.to_json(false).as_bytes())?;
     }
+    files.commit()?;
     Ok(eval)
 }

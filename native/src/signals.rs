@@ -1,5 +1,5 @@
-//! Preemption signals: SIGTERM, SIGUSR1 (SLURM's warning before the time limit) and SIGINT
-//! set a flag that the training loop checks between steps; it then finishes the step, saves a
+//! Preemption signals: SIGTERM, SIGUSR1 (SLURM's warning before the time limit), SIGHUP (the
+//! terminal or ssh session closed) and SIGINT set a flag that the training loop checks between steps; it then finishes the step, saves a
 //! checkpoint and exits with [`crate::error::EXIT_PREEMPTED`], which the `squadkit sbatch` script turns into
 //! a requeue. A second SIGINT (Ctrl-C twice) exits at once.
 
@@ -15,13 +15,13 @@ pub struct StopFlag {
 impl StopFlag {
     /// Install the handlers (once per process).
     pub fn install() -> std::io::Result<StopFlag> {
-        use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
         let signal = Arc::new(AtomicUsize::new(0));
         // A second SIGINT while the first is pending terminates at once.
         let pending = Arc::new(std::sync::atomic::AtomicBool::new(false));
         signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(&pending))?;
         signal_hook::flag::register(SIGINT, pending)?;
-        for s in [SIGTERM, SIGUSR1, SIGINT] {
+        for s in [SIGTERM, SIGUSR1, SIGINT, SIGHUP] {
             signal_hook::flag::register_usize(s, Arc::clone(&signal), s as usize)?;
         }
         Ok(StopFlag { signal })
@@ -34,12 +34,13 @@ impl StopFlag {
 
     /// The name of the signal received, if one was.
     pub fn received(&self) -> Option<&'static str> {
-        use signal_hook::consts::{SIGINT, SIGTERM, SIGUSR1};
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM, SIGUSR1};
         match self.signal.load(Ordering::SeqCst) {
             0 => None,
             s if s == SIGTERM as usize => Some("SIGTERM"),
             s if s == SIGUSR1 as usize => Some("SIGUSR1"),
             s if s == SIGINT as usize => Some("SIGINT"),
+            s if s == SIGHUP as usize => Some("SIGHUP"),
             _ => Some("a signal"),
         }
     }

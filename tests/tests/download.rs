@@ -178,6 +178,14 @@ fn download_from_a_hub_mirror_then_work_offline() {
         "models/tiny-org/tiny-roberta-qa".to_string(),
         ["config.json", "model.safetensors", "tokenizer.json", "README.md"].map(String::from).to_vec(),
     );
+    // A hostile listing (a name that climbs out of the cache), and a model whose weights 404.
+    repos.insert(
+        "datasets/evil-org/escape".to_string(),
+        ["plain_text/validation-00000-of-00001.parquet", "../../../escaped.parquet"].map(String::from).to_vec(),
+    );
+    files.insert("datasets/evil-org/escape/plain_text/validation-00000-of-00001.parquet".into(), parquet.clone());
+    repos.insert("models/tiny-org/no-weights".to_string(), ["config.json", "model.safetensors"].map(String::from).to_vec());
+    files.insert("tiny-org/no-weights/config.json".into(), b"{}".to_vec());
     repos.insert(
         "datasets/tiny-org/tiny-squad".to_string(),
         ["README.md", "plain_text/train-00000-of-00001.parquet", "plain_text/validation-00000-of-00001.parquet"]
@@ -242,4 +250,34 @@ fn download_from_a_hub_mirror_then_work_offline() {
     assert!(r.stderr.contains("http://127.0.0.1:9"), "{}", r.stderr);
     let r = download(&hub.endpoint, &["--out", d.path().join("z").to_str().unwrap()], &home);
     assert_eq!(r.code, 2, "{}", r.stderr);
+
+    // A mirror listing `../../../escaped.parquet`: refused whole, nothing written anywhere.
+    let evil = d.path().join("evil/out");
+    let r = download(&hub.endpoint, &["--dataset", "evil-org/escape", "--out", evil.to_str().unwrap()], &home);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a safe relative path") && !r.stderr.contains("panicked"), "{}", r.stderr);
+    assert!(!evil.join("dataset").exists());
+    let escaped = |dir: &Path| walk(dir).into_iter().filter(|p| p.ends_with("escaped.parquet")).collect::<Vec<_>>();
+    assert!(escaped(d.path()).is_empty(), "{:?}", escaped(d.path()));
+    // Weights that 404 half-way: no partial model directory is left.
+    let partial = d.path().join("partial");
+    let r = download(&hub.endpoint, &["--model", "tiny-org/no-weights", "--out", partial.to_str().unwrap()], &home);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("model.safetensors"), "{}", r.stderr);
+    assert!(!partial.join("model").exists(), "a failed fetch leaves no model directory");
+    assert!(!partial.join("download.json").exists());
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }

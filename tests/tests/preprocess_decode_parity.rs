@@ -11,7 +11,7 @@ use squadkit_core::decode::{decode, DecodeOptions, Logits};
 use squadkit_core::preprocess::{preprocess, Features, PreprocessConfig, Window};
 use squadkit_core::tokenize::QaTokenizer;
 use squadkit_core::Dataset;
-use squadkit_tests::{check_golden_inputs, fixture, shared_data_or_skip};
+use squadkit_tests::{check_golden_inputs, fixture, npy, shared_data_or_skip};
 use std::fmt::Write;
 use std::path::Path;
 
@@ -271,19 +271,6 @@ fn tricky_inputs_give_run_qa_windows_and_utils_qa_files() {
             }
         }
     }
-}
-
-fn npy(rows: usize, width: usize, data: &[f32]) -> Vec<u8> {
-    let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {width}), }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(header.len() as u16).to_le_bytes());
-    out.extend_from_slice(header.as_bytes());
-    out.extend(data.iter().flat_map(|x| x.to_le_bytes()));
-    out
 }
 
 fn safetensors(rows: usize, width: usize, start: &[f32], end: &[f32]) -> Vec<u8> {

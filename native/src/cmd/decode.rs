@@ -6,7 +6,8 @@ use crate::error::{CliError, Result};
 use crate::inputs::features::load_features;
 use crate::inputs::logits::read_logits;
 use crate::inputs::{load_dataset, Split};
-use crate::pipeline::{answers, write_answers};
+use crate::output::{Inputs, OutputSet};
+use crate::pipeline::{answers, distinct_ids, write_answers, ANSWER_FILES};
 use clap::Args;
 use squadkit_core::decode::{DecodeError, Logits};
 use std::path::PathBuf;
@@ -33,8 +34,14 @@ pub struct DecodeArgs {
 }
 
 pub fn run(args: &DecodeArgs) -> Result<()> {
+    let inputs = Inputs::new([&args.data, &args.features].into_iter().chain(&args.logits));
+    let mut out = OutputSet::new(&inputs);
+    for f in ANSWER_FILES {
+        out.plan(&args.output_dir.join(f))?;
+    }
     let t_load = std::time::Instant::now();
     let dataset = load_dataset(&args.data, Split::Validation)?;
+    distinct_ids(&dataset, &args.data)?;
     let data_s = t_load.elapsed().as_secs_f64();
     let cache = load_features(&args.features, &dataset, &args.data)?;
     let features_s = t_load.elapsed().as_secs_f64() - data_s;
@@ -62,7 +69,8 @@ pub fn run(args: &DecodeArgs) -> Result<()> {
     })?;
     let decode_s = t_decode.elapsed().as_secs_f64();
     let t_write = std::time::Instant::now();
-    write_answers(&args.output_dir, &decoded)?;
+    write_answers(&mut out, &args.output_dir, &decoded)?;
+    out.commit()?;
     let write_s = t_write.elapsed().as_secs_f64();
     let empty = decoded.examples.iter().filter(|p| p.prediction.is_empty()).count();
     tracing::info!(

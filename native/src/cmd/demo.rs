@@ -14,7 +14,6 @@
 
 use crate::args::{AnswerArgs, WindowArgs};
 use crate::error::{CliError, Result};
-use crate::fsio;
 use crate::model::BackendKind;
 use crate::predict::{predict, PredictArgs};
 use crate::train::{train, TrainCommand};
@@ -117,7 +116,7 @@ fn prepare_out(out: &Path) -> Result<()> {
             std::fs::remove_dir_all(out).map_err(|source| CliError::output(out, source))?;
         }
     }
-    fsio::write_atomic(&out.join(MARKER), b"squadkit demo run directory\n")
+    crate::output::write_owned(&out.join(MARKER), b"squadkit demo run directory\n")
 }
 
 /// What the demo's first stage leaves in the run directory.
@@ -133,8 +132,8 @@ struct DemoFiles {
 fn write_inputs(args: &DemoArgs, out: &Path) -> Result<DemoFiles> {
     prepare_out(out)?;
     let (train, dev) = (out.join("data/train.json"), out.join("data/dev.json"));
-    fsio::write_atomic(&train, DEMO_TRAIN)?;
-    fsio::write_atomic(&dev, DEMO_DEV)?;
+    crate::output::write_owned(&train, DEMO_TRAIN)?;
+    crate::output::write_owned(&dev, DEMO_DEV)?;
     tracing::info!("[1/4] training a byte-level BPE tokenizer on the demo questions and paragraphs");
     let train_set = squadkit_core::Dataset::from_squad_json(DEMO_TRAIN).expect("the bundled demo data parses");
     let mut texts: Vec<&str> = Vec::new();
@@ -148,10 +147,10 @@ fn write_inputs(args: &DemoArgs, out: &Path) -> Result<DemoFiles> {
     }
     let tokenizer_json = train_tokenizer(texts.into_iter(), args.vocab_size)?;
     let tokenizer = out.join("tokenizer/tokenizer.json");
-    fsio::write_atomic(&tokenizer, tokenizer_json.as_bytes())?;
+    crate::output::write_owned(&tokenizer, tokenizer_json.as_bytes())?;
     let vocab = QaTokenizer::from_tokenizer_json(tokenizer_json.as_bytes()).expect("checked above").vocab_size();
     let config = out.join("tiny-config.json");
-    fsio::write_atomic(&config, tiny_config(vocab, WINDOW.max_seq_length).as_bytes())?;
+    crate::output::write_owned(&config, tiny_config(vocab, WINDOW.max_seq_length).as_bytes())?;
     Ok(DemoFiles { train, dev, tokenizer, config, vocab })
 }
 
@@ -163,7 +162,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let out = &args.output_dir;
     let files = write_inputs(args, out)?;
     if args.prepare_only {
-        println!("{}", out.display());
+        crate::output::println(out.display())?;
         tracing::info!("wrote data/, tokenizer/tokenizer.json and tiny-config.json to {}", out.display());
         return Ok(());
     }
@@ -188,29 +187,29 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     };
     let eval = predict(&pargs)?.expect("evaluate was asked");
     tracing::info!("[4/4] scores on {} held-out questions (official SQuAD v2.0 scorer)", eval.overall.total);
-    report(&eval);
-    println!(
+    crate::output::print(report(&eval))?;
+    crate::output::println(format_args!(
         "run directory: {} (final/ = HF model, predictions.json, metrics.jsonl, eval.json); {:.0} s",
         out.display(),
         started.elapsed().as_secs_f64()
-    );
-    Ok(())
+    ))
 }
 
 /// The scores beside the always-no-answer baseline.
-fn report(eval: &squadkit_core::Evaluation) {
+fn report(eval: &squadkit_core::Evaluation) -> String {
+    use std::fmt::Write as _;
     let s = &eval.overall;
     let no_ans = eval.no_ans.as_ref().map(|n| n.total).unwrap_or(0);
     let baseline = 100.0 * no_ans as f64 / s.total.max(1) as f64;
-    println!("exact  {:6.2}", s.exact);
-    println!("f1     {:6.2}", s.f1);
+    let mut text = format!("exact  {:6.2}\nf1     {:6.2}\n", s.exact, s.f1);
     if let Some(h) = &eval.has_ans {
-        println!("HasAns f1 {:6.2} ({} questions)", h.f1, h.total);
+        writeln!(text, "HasAns f1 {:6.2} ({} questions)", h.f1, h.total).expect("writing to a String");
     }
     if let Some(n) = &eval.no_ans {
-        println!("NoAns  f1 {:6.2} ({} questions)", n.f1, n.total);
+        writeln!(text, "NoAns  f1 {:6.2} ({} questions)", n.f1, n.total).expect("writing to a String");
     }
-    println!("always-no-answer baseline f1 {baseline:6.2}");
+    writeln!(text, "always-no-answer baseline f1 {baseline:6.2}").expect("writing to a String");
+    text
 }
 
 /// `squadkit train` on the demo data with its own flags: HF's defaults but for what a tiny

@@ -90,13 +90,42 @@ fn api(args: &DownloadArgs) -> Result<Api> {
     b.build().map_err(|e| CliError::Internal(format!("cannot set up the hub client: {e}")))
 }
 
+/// A repo file name is safe to ask hf-hub for and to write under the output directory: a
+/// relative path of plain names (no `..`, `.`, empty or absolute parts, no backslash or
+/// control character). A hostile mirror's `../../x` would otherwise land outside the cache.
+fn safe_repo_path(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 1024
+        && !name.starts_with('/')
+        && !name.chars().any(|c| c.is_control() || c == '\\')
+        && name.split('/').all(|part| !part.is_empty() && part != "." && part != ".." && part.len() <= 255)
+}
+
+/// Why a repo has nothing squadkit can fetch (the caller names the repo).
+#[derive(Debug, thiserror::Error)]
+pub enum PickError {
+    #[error(
+        "lists a file named {0:?}, which is not a safe relative path: refusing the whole repo (is HF_ENDPOINT a trusted mirror?)"
+    )]
+    Unsafe(String),
+    #[error("has no config.json: not a transformers model")]
+    NoConfig,
+    #[error("has neither model.safetensors nor pytorch_model.bin (sharded weights are not supported)")]
+    NoWeights,
+    #[error("has no .parquet files{} (try --dataset-revision refs/convert/parquet)", .filter.as_ref().map(|f| format!(" matching {f:?}")).unwrap_or_default())]
+    NoParquet { filter: Option<String> },
+}
+
 /// Which files of a repo to fetch.
-fn pick(kind: RepoType, siblings: &[String], filter: Option<&str>) -> std::result::Result<Vec<String>, String> {
+fn pick(kind: RepoType, siblings: &[String], filter: Option<&str>) -> std::result::Result<Vec<String>, PickError> {
+    if let Some(bad) = siblings.iter().find(|s| !safe_repo_path(s)) {
+        return Err(PickError::Unsafe(bad.clone()));
+    }
     let has = |f: &str| siblings.iter().any(|s| s == f);
     match kind {
         RepoType::Model => {
             if !has("config.json") {
-                return Err("has no config.json: not a transformers model".into());
+                return Err(PickError::NoConfig);
             }
             let mut files = vec!["config.json".to_string()];
             if has("model.safetensors") {
@@ -104,7 +133,7 @@ fn pick(kind: RepoType, siblings: &[String], filter: Option<&str>) -> std::resul
             } else if has("pytorch_model.bin") {
                 files.push("pytorch_model.bin".into());
             } else {
-                return Err("has neither model.safetensors nor pytorch_model.bin (sharded weights are not supported)".into());
+                return Err(PickError::NoWeights);
             }
             files.extend(TOKENIZER_FILES.iter().filter(|f| has(f)).map(|f| f.to_string()));
             Ok(files)
@@ -113,10 +142,7 @@ fn pick(kind: RepoType, siblings: &[String], filter: Option<&str>) -> std::resul
             let files: Vec<String> =
                 siblings.iter().filter(|s| s.ends_with(".parquet") && filter.is_none_or(|f| s.contains(f))).cloned().collect();
             if files.is_empty() {
-                return Err(format!(
-                    "has no .parquet files{} (try --dataset-revision refs/convert/parquet)",
-                    filter.map(|f| format!(" matching {f:?}")).unwrap_or_default()
-                ));
+                return Err(PickError::NoParquet { filter: filter.map(str::to_string) });
             }
             Ok(files)
         }
@@ -131,6 +157,8 @@ fn fetch(api: &Api, kind: RepoType, repo_id: &str, revision: &str, filter: Optio
     let siblings: Vec<String> = info.siblings.into_iter().map(|s| s.rfilename).collect();
     let files = pick(kind, &siblings, filter).map_err(|m| CliError::Invalid(format!("{what} {repo_id}@{revision} {m}")))?;
     let mut rec = RepoRecord { repo: repo_id.into(), revision: revision.into(), commit: info.sha, files: BTreeMap::new() };
+    // Filled beside `dir` and put in place whole: a failed fetch leaves no partial directory.
+    let aside = crate::output::DirAside::new(dir)?;
     for f in &files {
         tracing::info!("fetching {what} {repo_id}: {f}");
         let cached = repo.download(f).map_err(|e| hub_err(&format!("cannot fetch {f} of {what}"), repo_id, e))?;
@@ -138,9 +166,10 @@ fn fetch(api: &Api, kind: RepoType, repo_id: &str, revision: &str, filter: Optio
         if f.ends_with(".parquet") && !(bytes.len() >= 8 && bytes.starts_with(b"PAR1") && bytes.ends_with(b"PAR1")) {
             return Err(CliError::input(&cached, format!("{f} of {repo_id} is not a parquet file (no PAR1 magic)")));
         }
-        fsio::write_atomic(&dir.join(f), &bytes)?;
+        crate::output::write_owned(&aside.path().join(f), &bytes)?;
         rec.files.insert(f.clone(), crate::train::checkpoint::FileSum { bytes: bytes.len() as u64, sha256: sha256_hex(&bytes) });
     }
+    aside.commit()?;
     Ok(rec)
 }
 
@@ -184,7 +213,7 @@ pub fn run(args: &DownloadArgs) -> Result<()> {
         tracing::info!("{sub} {repo}@{revision} (commit {}): {} files in {}", rec.commit, rec.files.len(), dir.display());
         record.repos.insert(sub.to_string(), rec);
         let text = serde_json::to_string_pretty(&record).expect("a record serialises") + "\n";
-        fsio::write_atomic(&record_path, text.as_bytes())?;
+        crate::output::write_owned(&record_path, text.as_bytes())?;
     }
     Ok(())
 }
@@ -200,7 +229,7 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(pick(RepoType::Model, &s, None).unwrap(), ["config.json", "model.safetensors", "vocab.json", "merges.txt"]);
-        assert!(pick(RepoType::Model, &s[1..], None).unwrap_err().contains("config.json"));
+        assert!(pick(RepoType::Model, &s[1..], None).unwrap_err().to_string().contains("config.json"));
     }
 
     #[test]
@@ -210,6 +239,18 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         assert_eq!(pick(RepoType::Dataset, &s, Some("validation")).unwrap(), ["squad_v2/validation-00000-of-00001.parquet"]);
-        assert!(pick(RepoType::Dataset, &s[..1], None).unwrap_err().contains("parquet"));
+        assert!(pick(RepoType::Dataset, &s[..1], None).unwrap_err().to_string().contains("parquet"));
+    }
+
+    #[test]
+    fn a_hostile_listing_is_refused_whole() {
+        for bad in
+            ["../../x.parquet", "/etc/passwd.parquet", "a/../b.parquet", "a//b.parquet", "a\\..\\b.parquet", "x\n.parquet", ""]
+        {
+            let s = vec!["good/validation.parquet".to_string(), bad.to_string()];
+            let e = pick(RepoType::Dataset, &s, None).unwrap_err().to_string();
+            assert!(e.contains("not a safe relative path"), "{bad:?}: {e}");
+        }
+        assert!(safe_repo_path(".gitattributes") && safe_repo_path("plain_text/validation-00000-of-00001.parquet"));
     }
 }

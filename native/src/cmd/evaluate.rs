@@ -6,9 +6,9 @@
 //! terminal gets a readable table.
 
 use crate::error::{CliError, Result};
-use crate::fsio;
 use crate::inputs::scores::{load_na_probs, load_predictions};
 use crate::inputs::{load_dataset, Split};
+use crate::output::{self, Inputs, OutputSet};
 use clap::{Args, ValueEnum};
 use squadkit_core::report::{na_prob_histogram_svg, pr_curve_svg};
 use squadkit_core::scorer::{MissingPredictions, ScoreError, ScoreOptions};
@@ -63,6 +63,11 @@ pub struct EvaluateArgs {
 }
 
 pub fn run(args: &EvaluateArgs) -> Result<()> {
+    let inputs = Inputs::new([Some(&args.data_file), Some(&args.pred_file), args.na_prob_file.as_ref()].into_iter().flatten());
+    let mut outputs = OutputSet::new(&inputs);
+    for path in [&args.out_file, &args.per_question].into_iter().flatten() {
+        outputs.plan(path)?;
+    }
     let dataset = load_dataset(&args.data_file, Split::Validation)?;
     let issues = validate(&dataset);
     if !issues.is_empty() {
@@ -96,22 +101,23 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     })?;
     report_extras(args, &eval);
 
-    write_outputs(args, &eval, na_probs.is_some())?;
+    write_outputs(&mut outputs, args, &eval, na_probs.is_some())?;
+    outputs.commit()?;
     let table = match args.format {
         Format::Auto => std::io::stdout().is_terminal(),
         Format::Json => false,
         Format::Table => true,
     };
     if table {
-        print!("{}", render_table(&eval));
+        output::print(render_table(&eval))?;
     } else if args.out_file.is_none() {
-        println!("{}", eval.to_json(true));
+        output::println(eval.to_json(true))?;
     }
     Ok(())
 }
 
-/// The charts (`-p`), the per-question lines and the `-o` file, each written atomically.
-fn write_outputs(args: &EvaluateArgs, eval: &Evaluation, have_na_probs: bool) -> Result<()> {
+/// The charts (`-p`), the per-question lines and the `-o` file, into one set (they land together).
+fn write_outputs(set: &mut OutputSet<'_>, args: &EvaluateArgs, eval: &Evaluation, have_na_probs: bool) -> Result<()> {
     if let (Some(dir), Some(pr)) = (&args.out_image_dir, &eval.precision_recall) {
         let charts = [
             ("pr_exact.svg", pr_curve_svg(&pr.exact, "Precision-Recall curve for Exact Match score")),
@@ -119,7 +125,7 @@ fn write_outputs(args: &EvaluateArgs, eval: &Evaluation, have_na_probs: bool) ->
             ("pr_oracle.svg", pr_curve_svg(&pr.oracle, "Oracle Precision-Recall curve (binary task of HasAns vs. NoAns)")),
         ];
         for (name, svg) in charts {
-            fsio::write_atomic(&dir.join(name), svg.as_bytes())?;
+            set.bytes(&dir.join(name), svg.as_bytes())?;
         }
     }
     if let Some(dir) = args.out_image_dir.as_ref().filter(|_| have_na_probs) {
@@ -127,7 +133,7 @@ fn write_outputs(args: &EvaluateArgs, eval: &Evaluation, have_na_probs: bool) ->
             let values: Vec<f64> = eval.questions.iter().filter(|q| q.has_answer == has).filter_map(|q| q.na_prob).collect();
             if !values.is_empty() {
                 let svg = na_prob_histogram_svg(&values, name);
-                fsio::write_atomic(&dir.join(format!("na_prob_hist_{name}.svg")), svg.as_bytes())?;
+                set.bytes(&dir.join(format!("na_prob_hist_{name}.svg")), svg.as_bytes())?;
             }
         }
     }
@@ -139,10 +145,10 @@ fn write_outputs(args: &EvaluateArgs, eval: &Evaluation, have_na_probs: bool) ->
             lines.push_str(&v.to_string());
             lines.push('\n');
         }
-        fsio::write_atomic(path, lines.as_bytes())?;
+        set.bytes(path, lines.as_bytes())?;
     }
     if let Some(path) = &args.out_file {
-        fsio::write_atomic(path, eval.to_json(false).as_bytes())?;
+        set.bytes(path, eval.to_json(false).as_bytes())?;
     }
     Ok(())
 }

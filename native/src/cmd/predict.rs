@@ -7,7 +7,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let eval = crate::predict::predict(args)?;
     tracing::info!("wrote predictions.json, nbest_predictions.json, null_odds.json to {}", args.output_dir.display());
     if let Some(e) = eval {
-        println!("{}", e.to_json(false));
+        crate::output::println(e.to_json(false))?;
     }
     Ok(())
 }

@@ -2,10 +2,10 @@
 
 use crate::args::WindowArgs;
 use crate::error::{CliError, Result};
-use crate::fsio;
 use crate::inputs::features::FeatureCache;
 use crate::inputs::model_dir::model_vocab_size;
 use crate::inputs::{load_dataset, load_tokenizer};
+use crate::output::{self, Inputs, OutputSet};
 use clap::{Args, ValueEnum};
 use squadkit_core::json::py_json_str;
 use squadkit_core::preprocess::{preprocess, PreprocessConfig, Split, StartLabel};
@@ -63,6 +63,11 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
     if args.output_file.is_none() && args.jsonl.is_none() {
         return Err(CliError::Invalid("nothing to write: give --output-file FEATURES and/or --jsonl OUT.jsonl".into()));
     }
+    let inputs = Inputs::new([Some(&args.data), Some(&args.tokenizer), args.model_config.as_ref()].into_iter().flatten());
+    let mut outputs = OutputSet::new(&inputs);
+    for path in [&args.output_file, &args.jsonl].into_iter().flatten() {
+        outputs.plan(path)?;
+    }
     let config = PreprocessConfig {
         start_label: match args.start_label {
             StartLabelArg::RunQa => StartLabel::RunQa,
@@ -110,17 +115,17 @@ pub fn run(args: &PrepareArgs) -> Result<()> {
     }
     let ids = dataset.examples.iter().map(|e| e.id.clone()).collect();
     let cache = FeatureCache::new(features, split, ids, tokenizer.vocab_size(), tokenizer.pad_id(), tokenizer.cls_id());
-    // Everything is built before anything is written; each file is written atomically.
-    let jsonl = args.jsonl.as_ref().map(|_| jsonl_lines(&cache, &dataset, split, tokenizer.pad_id()));
+    // Both files land together, or neither.
     if let Some(out) = &args.output_file {
-        fsio::write_atomic(out, &cache.to_bytes())?;
+        outputs.bytes(out, &cache.to_bytes())?;
     }
-    if let (Some(path), Some(text)) = (&args.jsonl, jsonl) {
-        fsio::write_atomic(path, text.as_bytes())?;
+    if let Some(path) = &args.jsonl {
+        outputs.bytes(path, jsonl_lines(&cache, &dataset, split, tokenizer.pad_id()).as_bytes())?;
     }
+    outputs.commit()?;
     let mut report = serde_json::to_value(&cache.features.report).expect("a report serialises");
     report["windows_per_example"] = serde_json::json!(cache.features.report.windows_per_example());
-    println!("{report}");
+    output::println(report)?;
     Ok(())
 }
 

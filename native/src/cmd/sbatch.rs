@@ -11,7 +11,7 @@
 
 use crate::error::EXIT_PREEMPTED;
 use crate::error::{CliError, Result};
-use crate::fsio;
+use crate::output::{self, Inputs, OutputSet};
 use clap::Args;
 use std::path::{Path, PathBuf};
 
@@ -92,6 +92,14 @@ pub fn sh_quote(s: &str) -> String {
     }
 }
 
+/// SLURM's log file (absolute): `--slurm-output`, or `RUN/slurm-%j.out`.
+fn slurm_output(args: &SbatchArgs) -> PathBuf {
+    match &args.slurm_output {
+        Some(o) => absolute(Path::new(o)),
+        None => absolute(&args.output_dir).join("slurm-%j.out"),
+    }
+}
+
 fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
@@ -100,20 +108,93 @@ fn absolute(p: &Path) -> PathBuf {
     }
 }
 
-/// The batch script's text.
+/// A `#SBATCH` value: one line; double-quoted when it holds spaces (sbatch reads quoted
+/// values in script lines), so it can hold no double quote.
+fn sbatch_value(flag: &str, v: &str) -> Result<String> {
+    if v.is_empty() || v.chars().any(|c| c.is_control() || c == '"') {
+        return Err(CliError::Invalid(format!(
+            "{flag} {v:?}: an #SBATCH value must be one line without double quotes (and not empty)"
+        )));
+    }
+    Ok(if v.contains(char::is_whitespace) { format!("\"{v}\"") } else { v.to_string() })
+}
+
+/// SLURM's time formats: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S`, or `UNLIMITED`.
+fn check_time(t: &str) -> Result<()> {
+    let numbers = |s: &str, max_parts: usize| {
+        let parts: Vec<&str> = s.split(':').collect();
+        parts.len() <= max_parts && parts.iter().all(|p| !p.is_empty() && p.len() <= 6 && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let ok = matches!(t, "UNLIMITED" | "INFINITE" | "unlimited" | "infinite")
+        || match t.split_once('-') {
+            Some((days, rest)) => numbers(days, 1) && numbers(rest, 3),
+            None => numbers(t, 3),
+        };
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::Invalid(format!(
+            "--time {t:?} is not a SLURM time limit (minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS or UNLIMITED)"
+        )))
+    }
+}
+
+/// The batch script's text. Everything is checked first: each `#SBATCH` value (a newline would
+/// end the block and run as a command), `--time`, and the training arguments (parsed as
+/// `squadkit train` will parse them).
 pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
+    check(args)?;
+    let cwd = std::env::current_dir().map_err(|e| CliError::Internal(format!("cannot read the current directory: {e}")))?;
+    let mut s = header(args, &sbatch_value("the current directory", &cwd.display().to_string())?)?;
+    s.push_str(&body(args, squadkit));
+    Ok(s)
+}
+
+/// The training command the job runs, as `squadkit train` will parse it.
+fn train_command(args: &SbatchArgs) -> Vec<String> {
+    let mut cmd = args.train_args.clone();
+    cmd.extend(["--output-dir".into(), absolute(&args.output_dir).display().to_string(), "--resume".into()]);
+    cmd
+}
+
+/// Every value the script will hold, checked before a line is written.
+fn check(args: &SbatchArgs) -> Result<()> {
     for (name, v) in
         [("--job-name", &args.job_name), ("--mem", &args.mem), ("--time", &args.time), ("--gpus-per-node", &args.gpus_per_node)]
     {
-        if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c == '\'' || c == '"') {
+        if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\'' || c == '"') {
             return Err(CliError::Invalid(format!("{name} {v:?}: must be one word without quotes")));
         }
     }
+    check_time(&args.time)?;
     if args.train_args.iter().any(|a| a == "--output-dir" || a.starts_with("--output-dir=")) {
         return Err(CliError::Invalid("give the run directory as `squadkit sbatch --output-dir`, not after `--`".into()));
     }
-    let run = absolute(&args.output_dir);
-    let run_s = run.display().to_string();
+    let train_cmd = std::iter::once("squadkit train".to_string()).chain(train_command(args));
+    if let Err(e) = <crate::train::TrainCommand as clap::Parser>::try_parse_from(train_cmd) {
+        let text = e.to_string();
+        let what: Vec<&str> =
+            text.lines().map(str::trim).take_while(|l| !l.starts_with("Usage:")).filter(|l| !l.is_empty()).collect();
+        let first = what.join(" ").trim_start_matches("error: ").to_string();
+        return Err(CliError::Invalid(format!("the training arguments after `--` are not valid for `squadkit train`: {first}")));
+    }
+    let line_checked = [
+        ("--partition", &args.partition),
+        ("--account", &args.account),
+        ("--mail-user", &args.mail_user),
+        ("--mail-type", &args.mail_type),
+        ("--slurm-output", &args.slurm_output),
+    ];
+    for (flag, v) in line_checked {
+        if let Some(v) = v {
+            sbatch_value(flag, v)?;
+        }
+    }
+    Ok(())
+}
+
+/// The `#SBATCH` block: resources, log, working directory, the preemption signal, requeue.
+fn header(args: &SbatchArgs, chdir: &str) -> Result<String> {
     let mut s = String::from("#!/bin/bash\n");
     let mut sb = |k: &str, v: &str| s.push_str(&format!("#SBATCH --{k}={v}\n"));
     sb("job-name", &args.job_name);
@@ -125,20 +206,19 @@ pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
     sb("cpus-per-task", &args.cpus_per_task.to_string());
     sb("mem", &args.mem);
     sb("time", &args.time);
-    if let Some(p) = &args.partition {
-        sb("partition", p);
+    for (k, v) in [
+        ("partition", &args.partition),
+        ("account", &args.account),
+        ("mail-user", &args.mail_user),
+        ("mail-type", &args.mail_type),
+    ] {
+        if let Some(v) = v {
+            sb(k, &sbatch_value(k, v)?);
+        }
     }
-    if let Some(a) = &args.account {
-        sb("account", a);
-    }
-    if let Some(m) = &args.mail_user {
-        sb("mail-user", m);
-    }
-    if let Some(m) = &args.mail_type {
-        sb("mail-type", m);
-    }
-    let output = args.slurm_output.clone().unwrap_or_else(|| format!("{run_s}/slurm-%j.out"));
-    sb("output", &output);
+    sb("output", &sbatch_value("--slurm-output", &slurm_output(args).display().to_string())?);
+    // Relative paths in the training arguments mean what they meant where the script was written.
+    sb("chdir", chdir);
     sb("open-mode", "append");
     sb("signal", &format!("B:USR1@{}", args.signal_seconds));
     s.push_str("#SBATCH --requeue\n");
@@ -147,7 +227,13 @@ pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
          # exits with status {EXIT_PREEMPTED}; this script then requeues the job, which resumes from it.\n\n",
         env!("CARGO_PKG_VERSION")
     ));
-    s.push_str("set -uo pipefail\n");
+    Ok(s)
+}
+
+/// The job's shell: environment, the training run in the background with signals forwarded
+/// to it, and a requeue when it stopped for preemption.
+fn body(args: &SbatchArgs, squadkit: &Path) -> String {
+    let mut s = String::from("set -uo pipefail\n");
     if args.nodes > 1 {
         s.push_str("echo \"squadkit: training runs in one process on $(hostname); the other nodes stay idle\"\n");
     }
@@ -170,8 +256,7 @@ pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
     s.push_str("child=\nforward() {\n  echo \"squadkit: got SIG$1, asking the training run to checkpoint and stop\"\n  [ -n \"$child\" ] && kill -s \"$1\" \"$child\" 2>/dev/null\n}\n");
     s.push_str("trap 'forward USR1' USR1\ntrap 'forward TERM' TERM\ntrap 'forward INT' INT\n\n");
     let mut cmd = vec![sh_quote(&squadkit.display().to_string()), "train".into()];
-    cmd.extend(args.train_args.iter().map(|a| sh_quote(a)));
-    cmd.extend(["--output-dir".into(), sh_quote(&run_s), "--resume".into()]);
+    cmd.extend(train_command(args).iter().map(|a| sh_quote(a)));
     s.push_str(&cmd.join(" "));
     s.push_str(" &\nchild=$!\n");
     s.push_str(
@@ -183,7 +268,7 @@ pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
          scontrol requeue \"$SLURM_JOB_ID\"\n  exit 0\nfi\n\
          echo \"squadkit: training exited with status $status\"\nexit \"$status\"\n"
     ));
-    Ok(s)
+    s
 }
 
 pub fn run(args: &SbatchArgs) -> Result<()> {
@@ -193,12 +278,15 @@ pub fn run(args: &SbatchArgs) -> Result<()> {
     };
     let text = script(args, &squadkit)?;
     let path = args.script.clone().unwrap_or_else(|| args.output_dir.join("train.sbatch"));
-    fsio::write_atomic(&path, text.as_bytes())?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755));
+    // SLURM does not create the log's directory: a job whose log cannot be opened fails
+    // without a word.
+    for dir in [absolute(&args.output_dir), slurm_output(args).parent().map(Path::to_path_buf).unwrap_or_default()] {
+        std::fs::create_dir_all(&dir).map_err(|e| CliError::output(&dir, e))?;
     }
+    let inputs = Inputs::none();
+    let mut out = OutputSet::new(&inputs);
+    out.script(&path, &text)?;
+    out.commit()?;
     tracing::info!("wrote {}", path.display());
     if args.submit {
         let out = std::process::Command::new("sbatch")
@@ -215,13 +303,10 @@ pub fn run(args: &SbatchArgs) -> Result<()> {
             )));
         }
         let id = String::from_utf8_lossy(&out.stdout).trim().split(';').next().unwrap_or("").to_string();
-        println!("{id}");
-        tracing::info!(
-            "submitted job {id}; SLURM's log: {}",
-            args.slurm_output.clone().unwrap_or_else(|| format!("{}/slurm-{id}.out", absolute(&args.output_dir).display()))
-        );
+        output::println(&id)?;
+        tracing::info!("submitted job {id}; SLURM's log: {}", slurm_output(args).display().to_string().replace("%j", &id));
     } else {
-        println!("{}", path.display());
+        output::println(path.display())?;
     }
     Ok(())
 }
@@ -252,6 +337,8 @@ mod tests {
             "--",
             "--model",
             "my model",
+            "--train-file",
+            "data/train.json",
             "--num-train-epochs",
             "2",
         ]);
@@ -265,7 +352,7 @@ mod tests {
             "#SBATCH --output=/runs/r1/slurm-%j.out\n",
             "module load cuda/12.4\n",
             "trap 'forward USR1' USR1\n",
-            "/opt/squadkit train --model 'my model' --num-train-epochs 2 --output-dir /runs/r1 --resume &\n",
+            "/opt/squadkit train --model 'my model' --train-file data/train.json --num-train-epochs 2 --output-dir /runs/r1 --resume &\n",
             "if [ \"$status\" -eq 75 ]; then",
             "scontrol requeue \"$SLURM_JOB_ID\"",
         ] {
@@ -283,7 +370,44 @@ mod tests {
 
     #[test]
     fn a_space_in_a_slurm_value_is_refused() {
-        let t = T::parse_from(["x", "--output-dir", "r", "--mem", "4 G"]);
+        let t = T::parse_from(["x", "--output-dir", "r", "--mem", "4 G", "--", "--model", "m", "--train-file", "t.json"]);
         assert!(script(&t.a, Path::new("/s")).unwrap_err().to_string().contains("--mem"));
+    }
+
+    fn script_of(flags: &[&str]) -> Result<String> {
+        let mut a = vec!["x"];
+        a.extend_from_slice(flags);
+        if !flags.contains(&"--") {
+            a.extend(["--", "--model", "m", "--train-file", "t.json"]);
+        }
+        script(&T::parse_from(a).a, Path::new("/s"))
+    }
+
+    #[test]
+    fn nothing_can_end_the_sbatch_block_or_escape_its_line() {
+        for (flag, v) in [("--partition", "gpu\nrm -rf ~"), ("--mail-user", "a@b\r\necho x"), ("--account", "say \"hi\"")] {
+            let e = script_of(&["--output-dir", "/r", flag, v]).unwrap_err().to_string();
+            assert!(e.contains(flag) && e.contains("one line without double quotes"), "{e}");
+        }
+        let s = script_of(&["--output-dir", "/runs/my run", "--partition", "gpu"]).unwrap();
+        assert!(s.contains("#SBATCH --output=\"/runs/my run/slurm-%j.out\"\n"), "{s}");
+        assert!(s.contains("#SBATCH --chdir="), "{s}");
+        let sbatch_lines: Vec<&str> = s.lines().take_while(|l| l.starts_with("#!") || l.starts_with("#SBATCH")).collect();
+        assert!(sbatch_lines.iter().any(|l| l.starts_with("#SBATCH --requeue")), "the block reaches --requeue: {s}");
+    }
+
+    #[test]
+    fn the_time_and_the_training_arguments_are_checked_before_writing() {
+        for ok in ["30", "30:00", "02:00:00", "1-12", "1-12:30", "2-00:00:00", "UNLIMITED"] {
+            script_of(&["--output-dir", "/r", "--time", ok]).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for bad in ["2h", "1:2:3:4", "-5", "1-", "abc"] {
+            let e = script_of(&["--output-dir", "/r", &format!("--time={bad}")]).unwrap_err().to_string();
+            assert!(e.contains("is not a SLURM time limit"), "{bad}: {e}");
+        }
+        let e = script_of(&["--output-dir", "/r", "--", "--model", "m"]).unwrap_err().to_string();
+        assert!(e.contains("not valid for `squadkit train`") && e.contains("--train-file"), "{e}");
+        let e = script_of(&["--output-dir", "/r", "--", "--model", "m", "--train-file", "t", "--learning-rate", "NaN"]);
+        assert!(e.unwrap_err().to_string().contains("--learning-rate"));
     }
 }

@@ -4,7 +4,7 @@
 //!
 //! Outputs in `--output-dir RUN`: `checkpoint-<step>/`, `best/` and `final/` (HF model
 //! directories), `metrics.jsonl`, `train_args.json`. Exit status: 0 when finished, 2 for bad
-//! input, 75 when stopped by SIGTERM/SIGUSR1/SIGINT after saving a checkpoint (`squadkit
+//! input, 75 when stopped by SIGTERM/SIGUSR1/SIGINT/SIGHUP after saving a checkpoint (`squadkit
 //! sbatch` scripts requeue on it), 1 otherwise (a NaN loss included).
 
 use crate::error::Result;
@@ -15,7 +15,7 @@ pub fn run(args: &TrainArgs) -> Result<()> {
     if let Outcome::Finished { global_step, last_eval } = train(args)? {
         tracing::info!("finished after {global_step} steps; model in {}", args.output_dir.join("final").display());
         if let Some(e) = last_eval {
-            println!("{}", serde_json::Value::Object(e));
+            crate::output::println(serde_json::Value::Object(e))?;
         }
     }
     Ok(())

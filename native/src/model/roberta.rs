@@ -83,10 +83,31 @@ fn default_model_type() -> String {
     "roberta".into()
 }
 
+/// What is wrong with a `config.json` (the caller names the file).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("not a valid RoBERTa config: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("{field} is {value}; only {supported} is supported")]
+    Unsupported { field: &'static str, value: String, supported: &'static str },
+    #[error("hidden_size {hidden} is not a multiple of num_attention_heads {heads}")]
+    Heads { hidden: usize, heads: usize },
+    #[error("pad_token_id {0} is outside the vocabulary or the positions")]
+    PadToken(usize),
+    #[error("type_vocab_size is 0")]
+    TypeVocab,
+    #[error("layer_norm_eps {0} is not a positive number")]
+    LayerNormEps(f64),
+    #[error("a dropout probability is not in [0, 1)")]
+    Dropout,
+    #[error("its sizes ({sizes}) make {params} parameters, more than squadkit accepts ({max}; roberta-large has 355 million)", max = RobertaConfig::MAX_PARAMETERS)]
+    TooLarge { params: u128, sizes: String },
+}
+
 impl RobertaConfig {
     /// Parse and check a `config.json`; the error says what is wrong (the caller names the file).
-    pub fn from_json(bytes: &[u8]) -> Result<RobertaConfig, String> {
-        let c: RobertaConfig = serde_json::from_slice(bytes).map_err(|e| format!("not a valid RoBERTa config: {e}"))?;
+    pub fn from_json(bytes: &[u8]) -> Result<RobertaConfig, ConfigError> {
+        let c: RobertaConfig = serde_json::from_slice(bytes)?;
         c.check()?;
         Ok(c)
     }
@@ -98,31 +119,71 @@ impl RobertaConfig {
         serde_json::to_string_pretty(&c).expect("a config serializes") + "\n"
     }
 
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), ConfigError> {
+        let unsupported = |field, value: String, supported| Err(ConfigError::Unsupported { field, value, supported });
         if self.model_type != "roberta" {
-            return Err(format!("model_type is {:?}; only \"roberta\" is supported", self.model_type));
+            return unsupported("model_type", format!("{:?}", self.model_type), "\"roberta\"");
         }
         if self.hidden_act != "gelu" {
-            return Err(format!("hidden_act is {:?}; only \"gelu\" (exact erf form) is supported", self.hidden_act));
+            return unsupported("hidden_act", format!("{:?}", self.hidden_act), "\"gelu\" (exact erf form)");
         }
         if let Some(p) = self.extra.get("position_embedding_type") {
             if p != "absolute" {
-                return Err(format!("position_embedding_type is {p}; only \"absolute\" is supported"));
+                return unsupported("position_embedding_type", p.to_string(), "\"absolute\"");
             }
         }
         if self.hidden_size == 0 || self.num_attention_heads == 0 || !self.hidden_size.is_multiple_of(self.num_attention_heads) {
-            return Err(format!(
-                "hidden_size {} is not a multiple of num_attention_heads {}",
-                self.hidden_size, self.num_attention_heads
-            ));
+            return Err(ConfigError::Heads { hidden: self.hidden_size, heads: self.num_attention_heads });
         }
         if self.pad_token_id >= self.vocab_size || self.pad_token_id >= self.max_position_embeddings {
-            return Err(format!("pad_token_id {} is outside the vocabulary or the positions", self.pad_token_id));
+            return Err(ConfigError::PadToken(self.pad_token_id));
         }
         if self.type_vocab_size == 0 {
-            return Err("type_vocab_size is 0".into());
+            return Err(ConfigError::TypeVocab);
+        }
+        if !(self.layer_norm_eps.is_finite() && self.layer_norm_eps > 0.0) {
+            return Err(ConfigError::LayerNormEps(self.layer_norm_eps));
+        }
+        if !(0.0..1.0).contains(&self.hidden_dropout_prob) || !(0.0..1.0).contains(&self.attention_probs_dropout_prob) {
+            return Err(ConfigError::Dropout);
+        }
+        // Sizes are checked before anything is allocated: a config with absurd sizes is an
+        // error, not an abort of the process for want of memory.
+        let params = self.parameter_count();
+        if params > Self::MAX_PARAMETERS {
+            return Err(ConfigError::TooLarge {
+                params,
+                sizes: format!(
+                    "vocab_size {}, hidden_size {}, num_hidden_layers {}, intermediate_size {}, max_position_embeddings {}",
+                    self.vocab_size,
+                    self.hidden_size,
+                    self.num_hidden_layers,
+                    self.intermediate_size,
+                    self.max_position_embeddings
+                ),
+            });
         }
         Ok(())
+    }
+
+    /// The largest model accepted: 4 billion parameters (16 GB of float32 weights).
+    pub const MAX_PARAMETERS: u128 = 4_000_000_000;
+
+    /// The number of parameters of the QA model this config describes (saturating: computed
+    /// in 128 bits from sizes that may be absurd).
+    pub fn parameter_count(&self) -> u128 {
+        let [v, h, l, i, p, t] = [
+            self.vocab_size,
+            self.hidden_size,
+            self.num_hidden_layers,
+            self.intermediate_size,
+            self.max_position_embeddings,
+            self.type_vocab_size,
+        ]
+        .map(|x| x as u128);
+        let embeddings = (v + p + t) * h + 2 * h;
+        let layer = 4 * (h * h + h) + 2 * (h * i) + i + h + 2 * 2 * h;
+        embeddings + l.saturating_mul(layer) + 2 * h + 2
     }
 
     /// The longest window the position embeddings allow (positions start after the pad index).

@@ -27,6 +27,34 @@ pub struct HostTensor {
     pub data: Vec<f32>,
 }
 
+/// What is wrong with a weights file, or with how it fits the config (the caller names the
+/// file).
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("not a valid safetensors file: {0}")]
+    Safetensors(#[from] safetensors::SafeTensorError),
+    #[error("not a readable PyTorch checkpoint: {0}")]
+    Pytorch(String),
+    #[error("tensor {name}: {problem}")]
+    Tensor { name: String, problem: String },
+    #[error("{name}: shape {found:?} in the checkpoint, the config needs {expected:?}")]
+    Shape { name: String, found: Vec<usize>, expected: Vec<usize> },
+    #[error("{name}: not a float tensor")]
+    NotFloat { name: String },
+    #[error("{name} has shape {found:?} but config.json says {expected:?} ({fields})")]
+    ConfigSize { name: &'static str, found: Vec<usize>, expected: Vec<usize>, fields: &'static str },
+    #[error("the checkpoint has {found} layers but config.json says num_hidden_layers {config}")]
+    Layers { found: usize, config: usize },
+    #[error("{} parameter(s) missing from the checkpoint (not a RoBERTa checkpoint for this config?): {}{}", .names.len(), .names.iter().take(5).cloned().collect::<Vec<_>>().join(", "), if .names.len() > 5 { ", ..." } else { "" })]
+    Missing { names: Vec<String> },
+    #[error("{name}.exp_avg_sq is missing")]
+    MomentMissing { name: String },
+    #[error("{name}: exp_avg and exp_avg_sq differ in size")]
+    MomentSizes { name: String },
+    #[error("unexpected tensor {0}")]
+    Unexpected(String),
+}
+
 /// What loading found: keys the model did not use, and keys it needed but the file lacked
 /// (only the QA head may be missing: it is then freshly initialised).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -77,9 +105,9 @@ pub fn read_weights(dir: &Path) -> Result<(PathBuf, BTreeMap<String, HostTensor>
 }
 
 /// Every tensor of a safetensors file as float32 (F32, F16, BF16 and F64 are accepted).
-pub fn parse_safetensors(bytes: &[u8]) -> std::result::Result<BTreeMap<String, HostTensor>, String> {
+pub fn parse_safetensors(bytes: &[u8]) -> std::result::Result<BTreeMap<String, HostTensor>, WeightsError> {
     use safetensors::Dtype;
-    let st = safetensors::SafeTensors::deserialize(bytes).map_err(|e| format!("not a valid safetensors file: {e}"))?;
+    let st = safetensors::SafeTensors::deserialize(bytes)?;
     let mut out = BTreeMap::new();
     for (name, view) in st.tensors() {
         let raw = view.data();
@@ -97,14 +125,16 @@ pub fn parse_safetensors(bytes: &[u8]) -> std::result::Result<BTreeMap<String, H
 }
 
 /// Every float tensor of a PyTorch `pytorch_model.bin` (zip or legacy pickle format).
-fn read_pytorch_bin(path: &Path) -> std::result::Result<BTreeMap<String, HostTensor>, String> {
-    let reader = burn_store::pytorch::PytorchReader::new(path).map_err(|e| format!("not a readable PyTorch checkpoint: {e}"))?;
+fn read_pytorch_bin(path: &Path) -> std::result::Result<BTreeMap<String, HostTensor>, WeightsError> {
+    let reader = burn_store::pytorch::PytorchReader::new(path).map_err(|e| WeightsError::Pytorch(e.to_string()))?;
     let mut out = BTreeMap::new();
     for (name, snap) in reader.into_tensors() {
-        let data = snap.to_data().map_err(|e| format!("tensor {name}: {e:?}"))?;
+        let data = snap.to_data().map_err(|e| WeightsError::Tensor { name: name.clone(), problem: format!("{e:?}") })?;
         let shape = data.shape.to_vec();
         let data = if data.dtype.is_float() {
-            data.convert::<f32>().to_vec::<f32>().map_err(|e| format!("tensor {name}: {e:?}"))?
+            data.convert::<f32>()
+                .to_vec::<f32>()
+                .map_err(|e| WeightsError::Tensor { name: name.clone(), problem: format!("{e:?}") })?
         } else {
             Vec::new()
         };
@@ -136,13 +166,13 @@ pub fn model_from_tensors<B: Backend>(
     config: &RobertaConfig,
     mut tensors: BTreeMap<String, HostTensor>,
     device: &B::Device,
-) -> std::result::Result<(RobertaForQuestionAnswering<B>, LoadReport), String> {
+) -> std::result::Result<(RobertaForQuestionAnswering<B>, LoadReport), WeightsError> {
     struct Loader<'a, B: Backend> {
         tensors: &'a mut BTreeMap<String, HostTensor>,
         device: &'a B::Device,
         loaded: usize,
         missing: Vec<String>,
-        error: Option<String>,
+        error: Option<WeightsError>,
     }
     impl<B: Backend> ParamVisitor<B> for Loader<'_, B> {
         fn visit<const D: usize>(&mut self, name: &str, param: &mut Param<Tensor<B, D>>, layout: Layout) {
@@ -156,11 +186,11 @@ pub fn model_from_tensors<B: Backend>(
             let ours = param.shape().to_vec();
             let expected = hf_shape(&ours, layout);
             if t.shape != expected {
-                self.error = Some(format!("{name}: shape {:?} in the checkpoint, the config needs {:?}", t.shape, expected));
+                self.error = Some(WeightsError::Shape { name: name.to_string(), found: t.shape, expected });
                 return;
             }
             if t.data.len() != expected.iter().product::<usize>() {
-                self.error = Some(format!("{name}: not a float tensor"));
+                self.error = Some(WeightsError::NotFloat { name: name.to_string() });
                 return;
             }
             let data = match layout {
@@ -172,6 +202,7 @@ pub fn model_from_tensors<B: Backend>(
             self.loaded += 1;
         }
     }
+    check_sizes(config, &tensors)?;
     let mut model = config.init::<B>(device);
     let mut loader = Loader::<B> { tensors: &mut tensors, device, loaded: 0, missing: Vec::new(), error: None };
     model.visit_params(&mut loader);
@@ -179,18 +210,47 @@ pub fn model_from_tensors<B: Backend>(
         return Err(e);
     }
     let (loaded, missing) = (loader.loaded, loader.missing);
-    let not_head: Vec<&String> = missing.iter().filter(|k| !k.starts_with("qa_outputs.")).collect();
+    let not_head: Vec<String> = missing.iter().filter(|k| !k.starts_with("qa_outputs.")).cloned().collect();
     if !not_head.is_empty() {
-        let shown: Vec<&str> = not_head.iter().take(5).map(|s| s.as_str()).collect();
-        return Err(format!(
-            "{} parameter(s) missing from the checkpoint (not a RoBERTa checkpoint for this config?): {}{}",
-            not_head.len(),
-            shown.join(", "),
-            if not_head.len() > 5 { ", ..." } else { "" }
-        ));
+        return Err(WeightsError::Missing { names: not_head });
     }
     let unused = tensors.into_keys().collect();
     Ok((model, LoadReport { weights_file: PathBuf::new(), loaded, missing, unused }))
+}
+
+/// The config's sizes against the checkpoint's tensors, before a model of the config's size
+/// is allocated: the embeddings, the number of layers and the feed-forward width.
+fn check_sizes(config: &RobertaConfig, tensors: &BTreeMap<String, HostTensor>) -> std::result::Result<(), WeightsError> {
+    let c = config;
+    let expect = [
+        ("roberta.embeddings.word_embeddings.weight", vec![c.vocab_size, c.hidden_size], "vocab_size, hidden_size"),
+        (
+            "roberta.embeddings.position_embeddings.weight",
+            vec![c.max_position_embeddings, c.hidden_size],
+            "max_position_embeddings, hidden_size",
+        ),
+        (
+            "roberta.encoder.layer.0.intermediate.dense.weight",
+            vec![c.intermediate_size, c.hidden_size],
+            "intermediate_size, hidden_size",
+        ),
+    ];
+    for (name, want, fields) in expect {
+        if let Some(t) = tensors.get(name) {
+            if t.shape != want {
+                return Err(WeightsError::ConfigSize { name, found: t.shape.clone(), expected: want, fields });
+            }
+        }
+    }
+    let layers = tensors
+        .keys()
+        .filter_map(|k| k.strip_prefix("roberta.encoder.layer.")?.split('.').next()?.parse::<usize>().ok())
+        .max()
+        .map(|n| n + 1);
+    match layers {
+        Some(n) if n != c.num_hidden_layers => Err(WeightsError::Layers { found: n, config: c.num_hidden_layers }),
+        _ => Ok(()),
+    }
 }
 
 /// Every parameter as an HF tensor (float32, PyTorch layout), keyed by its HF name, in the
@@ -242,37 +302,21 @@ pub fn save_model_dir<B: Backend>(
     tokenizer_from: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
-    let out_err = |source| CliError::Output { path: out.to_path_buf(), source };
     if out.exists() && !(out.is_dir() && (out.join("config.json").exists() || is_empty_dir(out))) {
         return Err(CliError::input(out, "exists and is not a model directory: not overwriting it"));
     }
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(out_err)?;
-    let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("model");
-    let tmp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempdir_in(&parent).map_err(out_err)?;
-    fsio::write_atomic(&tmp.path().join("config.json"), config.to_qa_json().as_bytes())?;
-    fsio::write_atomic(&tmp.path().join("model.safetensors"), &serialize_safetensors(&model_to_tensors(model)))?;
+    let dir = crate::output::DirAside::new(out)?;
+    crate::output::write_owned(&dir.path().join("config.json"), config.to_qa_json().as_bytes())?;
+    crate::output::write_owned(&dir.path().join("model.safetensors"), &serialize_safetensors(&model_to_tensors(model)))?;
     if let Some(src) = tokenizer_from {
         for f in TOKENIZER_FILES {
             let p = src.join(f);
             if p.exists() {
-                fsio::write_atomic(&tmp.path().join(f), &fsio::read(&p)?)?;
+                crate::output::write_owned(&dir.path().join(f), &fsio::read(&p)?)?;
             }
         }
     }
-    let tmp = tmp.keep();
-    if out.exists() {
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        std::fs::rename(out, &old).map_err(out_err)?;
-        std::fs::rename(&tmp, out).map_err(out_err)?;
-        let _ = std::fs::remove_dir_all(&old);
-    } else {
-        std::fs::rename(&tmp, out).map_err(out_err)?;
-    }
-    Ok(())
+    dir.commit()
 }
 
 /// The names of the parameters that get weight decay in the HF Trainer: all but biases and

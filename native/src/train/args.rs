@@ -41,6 +41,10 @@ pub struct TrainArgs {
     /// directory (a fresh start when there is none); else the given checkpoint directory.
     #[arg(long, value_name = "CHECKPOINT", num_args = 0..=1, default_missing_value = "auto")]
     pub resume: Option<PathBuf>,
+    /// Start a new run in a directory that holds another one, removing the other run's
+    /// checkpoints, models and logs (HF's `--overwrite_output_dir`).
+    #[arg(long, conflicts_with = "resume")]
+    pub overwrite_output_dir: bool,
     #[command(flatten)]
     pub window: WindowArgs,
     /// Pad each batch to its longest window instead of to --max-seq-length (run_qa's

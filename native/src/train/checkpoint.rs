@@ -153,21 +153,49 @@ pub fn save(run_dir: &Path, step: u64, files: &[(&str, &[u8])], total_limit: Opt
     Ok(dest)
 }
 
+/// Why a checkpoint directory is not intact.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error("no readable {MANIFEST} ({0}): a partial save")]
+    NoManifest(std::io::Error),
+    #[error("{MANIFEST} is corrupt: {0}")]
+    Corrupt(serde_json::Error),
+    #[error("{MANIFEST} has format {0:?}, expected {FORMAT:?}")]
+    Format(String),
+    #[error("{MANIFEST} lists {0:?}, which is not a file name in the checkpoint")]
+    Name(String),
+    #[error("{name} is unreadable: {source}")]
+    Unreadable { name: String, source: std::io::Error },
+    #[error("{name} has {found} bytes, the manifest says {recorded}")]
+    Size { name: String, found: u64, recorded: u64 },
+    #[error("{0} does not match its SHA-256 in the manifest (corrupt)")]
+    Checksum(String),
+    #[error("its manifest is for step {0}")]
+    Step(u64),
+}
+
 /// Check a checkpoint directory against its manifest: every file present, of the recorded
 /// size and SHA-256. The error says what is wrong.
-pub fn verify(dir: &Path) -> std::result::Result<Manifest, String> {
-    let text = std::fs::read(dir.join(MANIFEST)).map_err(|e| format!("no readable {MANIFEST} ({e}): a partial save"))?;
-    let manifest: Manifest = serde_json::from_slice(&text).map_err(|e| format!("{MANIFEST} is corrupt: {e}"))?;
+pub fn verify(dir: &Path) -> std::result::Result<Manifest, CheckpointError> {
+    let text = std::fs::read(dir.join(MANIFEST)).map_err(CheckpointError::NoManifest)?;
+    let manifest: Manifest = serde_json::from_slice(&text).map_err(CheckpointError::Corrupt)?;
     if manifest.format != FORMAT {
-        return Err(format!("{MANIFEST} has format {:?}, expected {FORMAT:?}", manifest.format));
+        return Err(CheckpointError::Format(manifest.format));
     }
     for (name, sum) in &manifest.files {
-        let bytes = std::fs::read(dir.join(name)).map_err(|e| format!("{name} is unreadable: {e}"))?;
-        if bytes.len() as u64 != sum.bytes {
-            return Err(format!("{name} has {} bytes, the manifest says {}", bytes.len(), sum.bytes));
+        // Only plain names: a manifest never makes squadkit read outside the checkpoint.
+        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+            return Err(CheckpointError::Name(name.clone()));
         }
+        let path = dir.join(name);
+        let unreadable = |source| CheckpointError::Unreadable { name: name.clone(), source };
+        let found = std::fs::metadata(&path).map_err(unreadable)?.len();
+        if found != sum.bytes {
+            return Err(CheckpointError::Size { name: name.clone(), found, recorded: sum.bytes });
+        }
+        let bytes = std::fs::read(&path).map_err(unreadable)?;
         if sha256_hex(&bytes) != sum.sha256 {
-            return Err(format!("{name} does not match its SHA-256 in the manifest (corrupt)"));
+            return Err(CheckpointError::Checksum(name.clone()));
         }
     }
     Ok(manifest)
@@ -206,8 +234,8 @@ pub fn latest_valid(run_dir: &Path) -> Search {
                 search.valid = Some(f);
                 break;
             }
-            Ok(m) => search.rejected.push((f.dir.clone(), format!("its manifest is for step {}", m.step))),
-            Err(why) => search.rejected.push((f.dir.clone(), why)),
+            Ok(m) => search.rejected.push((f.dir.clone(), CheckpointError::Step(m.step).to_string())),
+            Err(why) => search.rejected.push((f.dir.clone(), why.to_string())),
         }
     }
     search

@@ -19,7 +19,7 @@
 //! order every run: a resumed run is bit-identical to an uninterrupted one.
 
 use crate::model::roberta::{Layout, ParamVisitor, RobertaForQuestionAnswering};
-use crate::model::weights::{decays, HostTensor};
+use crate::model::weights::{decays, HostTensor, WeightsError};
 use burn::module::Param;
 use burn::tensor::backend::AutodiffBackend;
 use burn::tensor::{ElementConversion, Tensor, TensorData};
@@ -179,20 +179,22 @@ impl<B: AutodiffBackend> AdamW<B> {
     }
 
     /// Restore moments written by [`Self::export_moments`]; the error names what does not fit.
-    pub fn import_moments(&mut self, mut tensors: BTreeMap<String, HostTensor>, device: &B::Device) -> Result<(), String> {
+    pub fn import_moments(&mut self, mut tensors: BTreeMap<String, HostTensor>, device: &B::Device) -> Result<(), WeightsError> {
         self.moments.clear();
         let names: Vec<String> = tensors.keys().filter_map(|k| k.strip_suffix(".exp_avg").map(str::to_string)).collect();
         for name in names {
             let m = tensors.remove(&format!("{name}.exp_avg")).expect("listed");
-            let v = tensors.remove(&format!("{name}.exp_avg_sq")).ok_or_else(|| format!("{name}.exp_avg_sq is missing"))?;
+            let v = tensors
+                .remove(&format!("{name}.exp_avg_sq"))
+                .ok_or_else(|| WeightsError::MomentMissing { name: name.clone() })?;
             if m.data.len() != v.data.len() {
-                return Err(format!("{name}: exp_avg and exp_avg_sq differ in size"));
+                return Err(WeightsError::MomentSizes { name });
             }
             let t = |h: HostTensor| Flat::<B>::from_data(TensorData::new(h.data, [h.shape.iter().product::<usize>()]), device);
             self.moments.insert(name, (t(m), t(v)));
         }
         if let Some(k) = tensors.keys().next() {
-            return Err(format!("unexpected tensor {k}"));
+            return Err(WeightsError::Unexpected(k.clone()));
         }
         Ok(())
     }
@@ -289,11 +291,11 @@ mod resume_tests {
         let mut opt = AdamW::<B>::new(AdamWConfig::default());
         let h = |n: usize| HostTensor { shape: vec![n], data: vec![0.0; n] };
         let only_avg: BTreeMap<String, HostTensor> = [("w.exp_avg".to_string(), h(2))].into_iter().collect();
-        assert_eq!(opt.import_moments(only_avg, &device).unwrap_err(), "w.exp_avg_sq is missing");
+        assert_eq!(opt.import_moments(only_avg, &device).unwrap_err().to_string(), "w.exp_avg_sq is missing");
         let sizes: BTreeMap<String, HostTensor> =
             [("w.exp_avg".to_string(), h(2)), ("w.exp_avg_sq".to_string(), h(3))].into_iter().collect();
-        assert!(opt.import_moments(sizes, &device).unwrap_err().contains("differ in size"));
+        assert!(opt.import_moments(sizes, &device).unwrap_err().to_string().contains("differ in size"));
         let stray: BTreeMap<String, HostTensor> = [("x.other".to_string(), h(1))].into_iter().collect();
-        assert_eq!(opt.import_moments(stray, &device).unwrap_err(), "unexpected tensor x.other");
+        assert_eq!(opt.import_moments(stray, &device).unwrap_err().to_string(), "unexpected tensor x.other");
     }
 }

@@ -4,10 +4,10 @@
 
 use super::args::TrainArgs;
 use super::checkpoint;
+use super::rundir::{Claim, RunDir};
 use super::state::{EvalStrategy, Hyper};
 use super::trainer::{Outcome, RunSpec, Trainer};
 use crate::error::{CliError, Result};
-use crate::fsio;
 use crate::inputs::model_dir::{check_fit, config_path, read_config};
 use crate::inputs::{load_tokenizer, Split};
 use crate::model::roberta::{RobertaConfig, RobertaForQuestionAnswering};
@@ -43,6 +43,7 @@ pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
         .or(args.config.as_ref())
         .ok_or_else(|| CliError::Invalid("give --model DIR or --config config.json".into()))?;
     let config = read_config(model_path)?;
+    check_memory(&config, args, model_path)?;
     let tok_path = args.tokenizer.as_ref().or(args.model.as_ref()).expect("clap requires --tokenizer without --model");
     let tok = load_tokenizer(tok_path)?;
     check_fit(&tok.tokenizer, tok_path, &config, &config_path(model_path), Some(args.window.max_seq_length))?;
@@ -53,7 +54,7 @@ pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
     let eval = args.validation_file.as_ref().map(|p| pipeline.load(p, Split::Validation)).transpose()?;
     let resume = match &args.resume {
         None => None,
-        Some(p) if p.as_os_str() == "auto" => latest_checkpoint(&args.output_dir),
+        Some(p) if p.as_os_str() == "auto" => latest_checkpoint(&args.output_dir)?,
         Some(p) => {
             checkpoint::verify(p).map_err(|why| CliError::input(p, format!("not a valid checkpoint: {why}")))?;
             Some(p.clone())
@@ -62,8 +63,40 @@ pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
     Ok(Prepared { args: args.clone(), hyper, config, tokenizer_dir: tok.dir, pad_id, train, eval, resume })
 }
 
-/// The newest valid checkpoint of a run directory (saying what was skipped), if any.
-fn latest_checkpoint(run_dir: &Path) -> Option<PathBuf> {
+/// On the CPU, refuse a model whose training state (weights, gradients and AdamW's two
+/// moments, float32) cannot fit in the memory available now: an error instead of an abort.
+fn check_memory(config: &RobertaConfig, args: &TrainArgs, config_file: &Path) -> Result<()> {
+    if args.backend != crate::model::BackendKind::Cpu {
+        return Ok(());
+    }
+    let Some(available) = available_memory() else { return Ok(()) };
+    let needed = config.parameter_count() * 4 * 4;
+    if needed > u128::from(available) {
+        return Err(CliError::input(
+            &config_path(config_file),
+            format!(
+                "a model of {} parameters needs {:.1} GB to train (weights, gradients, optimizer moments) \
+                 but this machine has {:.1} GB available",
+                config.parameter_count(),
+                needed as f64 / 1e9,
+                available as f64 / 1e9
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// `MemAvailable` of /proc/meminfo, in bytes.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The newest valid checkpoint of a run directory (saying what was skipped), if any; when
+/// there are checkpoints and none is valid, an error (starting over would overwrite them).
+fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>> {
     let search = checkpoint::latest_valid(run_dir);
     for p in &search.removed_partial {
         tracing::warn!("removed {} (an interrupted save)", p.display());
@@ -74,11 +107,17 @@ fn latest_checkpoint(run_dir: &Path) -> Option<PathBuf> {
     match search.valid {
         Some(f) => {
             tracing::info!("resuming from {} (step {})", f.dir.display(), f.step);
-            Some(f.dir)
+            Ok(Some(f.dir))
         }
+        None if !search.rejected.is_empty() => Err(CliError::Invalid(format!(
+            "{}: none of its {} checkpoints is intact (see above), so there is nothing to resume; \
+             --overwrite-output-dir starts the run over and removes them",
+            run_dir.display(),
+            search.rejected.len()
+        ))),
         None => {
-            tracing::info!("no valid checkpoint in {}: starting from the beginning", run_dir.display());
-            None
+            tracing::info!("no checkpoint in {}: starting from the beginning", run_dir.display());
+            Ok(None)
         }
     }
 }
@@ -123,6 +162,9 @@ impl BackendTask for TrainTask<'_> {
 /// Train as `args` say; a run stopped by a signal (after its checkpoint) is
 /// [`CliError::Preempted`].
 pub fn train(args: &TrainArgs) -> Result<Outcome> {
+    let claim = if args.resume.is_some() { Claim::Resume } else { Claim::Fresh { overwrite: args.overwrite_output_dir } };
+    // Held until the run ends.
+    let _run_dir = RunDir::claim(&args.output_dir, claim)?;
     let prepared = prepare(args)?;
     let r = &prepared.train.features.report;
     tracing::info!(
@@ -132,7 +174,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
         prepared.eval.as_ref().map(|e| format!("; {} evaluation questions", e.dataset.len())).unwrap_or_default()
     );
     let text = serde_json::to_string_pretty(&prepared.hyper).expect("hyperparameters serialise") + "\n";
-    fsio::write_atomic(&args.output_dir.join("train_args.json"), text.as_bytes())?;
+    crate::output::write_owned(&args.output_dir.join("train_args.json"), text.as_bytes())?;
     match run_on(args.backend, TrainTask(&prepared))? {
         Outcome::Preempted { signal, checkpoint } => Err(CliError::Preempted { signal, checkpoint }),
         finished => Ok(finished),

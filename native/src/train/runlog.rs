@@ -87,11 +87,11 @@ impl MetricsLog {
                     })
                     .map(|l| format!("{l}\n"))
                     .collect();
-                crate::fsio::write_atomic(&path, kept.as_bytes())?;
+                crate::output::write_owned(&path, kept.as_bytes())?;
             }
             None => {
                 // A fresh run starts a fresh log.
-                crate::fsio::write_atomic(&path, b"")?;
+                crate::output::write_owned(&path, b"")?;
             }
             _ => {}
         }

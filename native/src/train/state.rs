@@ -187,15 +187,36 @@ impl TrainerState {
     }
 
     /// Why a saved state cannot be continued by this run (other data, length or seed).
+    /// Why a saved state cannot be continued by this run: other data, length or seed, or other
+    /// hyperparameters of the trajectory (those that only change what is logged, saved or
+    /// evaluated may differ).
     pub fn mismatch(&self, fresh: &TrainerState) -> Option<String> {
-        (self.data_fingerprint != fresh.data_fingerprint || self.max_steps != fresh.max_steps || self.seed != fresh.seed).then(
-            || {
-                format!(
-                    "the checkpoint is of another run (data {:?}, {} steps, seed {}); this run has data {:?}, {} steps, seed {}",
-                    self.data_fingerprint, self.max_steps, self.seed, fresh.data_fingerprint, fresh.max_steps, fresh.seed
-                )
-            },
-        )
+        if self.data_fingerprint != fresh.data_fingerprint || self.max_steps != fresh.max_steps || self.seed != fresh.seed {
+            return Some(format!(
+                "the checkpoint is of another run (data {:?}, {} steps, seed {}); this run has data {:?}, {} steps, seed {}",
+                self.data_fingerprint, self.max_steps, self.seed, fresh.data_fingerprint, fresh.max_steps, fresh.seed
+            ));
+        }
+        let (a, b) = (&self.hyper, &fresh.hyper);
+        let differ: Vec<String> = [
+            ("learning_rate", a.learning_rate.to_string(), b.learning_rate.to_string()),
+            ("per_device_train_batch_size", a.per_device_train_batch_size.to_string(), b.per_device_train_batch_size.to_string()),
+            ("gradient_accumulation_steps", a.gradient_accumulation_steps.to_string(), b.gradient_accumulation_steps.to_string()),
+            ("warmup_ratio", a.warmup_ratio.to_string(), b.warmup_ratio.to_string()),
+            ("warmup_steps", a.warmup_steps.to_string(), b.warmup_steps.to_string()),
+            ("weight_decay", a.weight_decay.to_string(), b.weight_decay.to_string()),
+            ("adam_beta1", a.adam_beta1.to_string(), b.adam_beta1.to_string()),
+            ("adam_beta2", a.adam_beta2.to_string(), b.adam_beta2.to_string()),
+            ("adam_epsilon", a.adam_epsilon.to_string(), b.adam_epsilon.to_string()),
+            ("max_grad_norm", a.max_grad_norm.to_string(), b.max_grad_norm.to_string()),
+            ("group_by_length", a.group_by_length.to_string(), b.group_by_length.to_string()),
+            ("bf16", a.bf16.to_string(), b.bf16.to_string()),
+        ]
+        .into_iter()
+        .filter(|(_, x, y)| x != y)
+        .map(|(name, x, y)| format!("--{} {x} (this run: {y})", name.replace('_', "-")))
+        .collect();
+        (!differ.is_empty()).then(|| format!("the checkpoint was trained with other hyperparameters: {}", differ.join(", ")))
     }
 
     /// Count one optimizer step.

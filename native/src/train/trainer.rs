@@ -11,7 +11,7 @@
 //! - Gradient accumulation: the losses of `gradient_accumulation_steps` micro-batches, each
 //!   divided by their number, are summed into one backward pass (activations of all
 //!   micro-batches are held until then).
-//! - Stop requests (SIGTERM/SIGUSR1/SIGINT, see [`crate::signals`]) are honoured after the
+//! - Stop requests (SIGTERM/SIGUSR1/SIGINT/SIGHUP, see [`crate::signals`]) are honoured after the
 //!   current optimizer step: a checkpoint is saved and [`Outcome::Preempted`] returned. A loss
 //!   that is NaN or infinite stops the run before the update, with the step number; no
 //!   checkpoint is written after it, so the last one saved is the last good state.
@@ -127,6 +127,7 @@ pub fn read_checkpoint(dir: &Path) -> Result<(TrainerState, std::collections::BT
 /// (`fresh`: this run's starting state).
 fn resume<B: AutodiffBackend>(
     dir: &Path,
+    config: &RobertaConfig,
     fresh: &TrainerState,
     opt: &mut AdamW<B>,
     device: &B::Device,
@@ -135,10 +136,28 @@ fn resume<B: AutodiffBackend>(
     if let Some(why) = saved.mismatch(fresh) {
         return Err(CliError::input(dir, why));
     }
-    let (_, model, _) = weights::load_model_dir::<B>(dir, device)?;
+    let (saved_config, model, _) = weights::load_model_dir::<B>(dir, device)?;
+    if let Some(why) = config_mismatch(&saved_config, config) {
+        return Err(CliError::input(&dir.join("config.json"), format!("the checkpoint's model is not this run's: {why}")));
+    }
     opt.import_moments(moments, device).map_err(|m| CliError::input(&dir.join("optimizer.safetensors"), m))?;
     opt.steps = saved.global_step as usize;
     Ok((model, saved))
+}
+
+/// The fields in which two model configs differ (`None` when equal).
+fn config_mismatch(saved: &RobertaConfig, this: &RobertaConfig) -> Option<String> {
+    if saved == this {
+        return None;
+    }
+    let (a, b) = (serde_json::to_value(saved).ok()?, serde_json::to_value(this).ok()?);
+    let (Value::Object(a), Value::Object(b)) = (a, b) else { return Some("the configs differ".into()) };
+    let diff: Vec<String> = a
+        .iter()
+        .filter(|(k, v)| b.get(*k) != Some(v))
+        .map(|(k, v)| format!("{k} {v} (this run: {})", b.get(k).unwrap_or(&Value::Null)))
+        .collect();
+    Some(diff.join(", "))
 }
 
 impl<'a, B: AutodiffBackend> Trainer<'a, B> {
@@ -163,7 +182,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let mut state = TrainerState::start(h, &plan, &spec.train.features);
         let mut model = model;
         if let Some(dir) = &spec.resume {
-            (model, state) = resume(dir, &state, &mut opt, device)?;
+            (model, state) = resume(dir, spec.config, &state, &mut opt, device)?;
         }
         if h.bf16 {
             model = model.with_compute_dtype(Some(FloatDType::BF16));
