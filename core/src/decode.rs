@@ -15,6 +15,9 @@
 //!   `null_score - best.start_logit - best.end_logit` in float32 against the threshold rounded
 //!   to float32.
 //!
+//! [`Strategy::Argmax`] is the seed blog's decoding instead: per window, the argmax of the start
+//! and of the end logits over every position, the span's text when end > start, else "".
+//!
 //! Where utils_qa has no single answer, squadkit defines one:
 //! - equal logits: numpy's unstable argsort orders ties differently on different CPUs; here the
 //!   HIGHER index comes first among equals (the reverse of a stable ascending argsort) and NaN
@@ -30,18 +33,44 @@ use crate::squad::Dataset;
 use std::cmp::Ordering;
 use std::fmt;
 
-/// utils_qa's arguments.
+/// How an answer is chosen from a window's logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// utils_qa's `postprocess_qa_predictions`: the best of the n-best start × end spans
+    /// inside the context against the null score and the threshold; n-best lists and null odds.
+    #[default]
+    NBest,
+    /// The seed blog's: `s = argmax(start)`, `e = argmax(end)` over every position of the
+    /// example's one window (the first on ties, a NaN first, as numpy), the text from `s`'s
+    /// start offset to `e`'s end offset when `e > s` (question and padding tokens included:
+    /// their offsets slice the context as Python would), else "". No n-best list, no null odds,
+    /// no threshold, no maximum length.
+    Argmax,
+}
+
+impl Strategy {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::NBest => "nbest",
+            Strategy::Argmax => "argmax",
+        }
+    }
+}
+
+/// utils_qa's arguments, and the strategy.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeOptions {
     pub n_best: usize,
     pub max_answer_length: usize,
     /// `null_score_diff_threshold`, compared in float32 as numpy does.
     pub null_threshold: f32,
+    pub strategy: Strategy,
 }
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        DecodeOptions { n_best: 20, max_answer_length: 30, null_threshold: 0.0 }
+        DecodeOptions { n_best: 20, max_answer_length: 30, null_threshold: 0.0, strategy: Strategy::NBest }
     }
 }
 
@@ -66,6 +95,11 @@ pub enum DecodeError {
     Example { index: usize, examples: usize },
     #[error("n-best size must be at least 1")]
     NBest,
+    #[error(
+        "argmax decoding takes one window per question (the seed recipe) but example {id} has {windows}: \
+         prepare with `--recipe seed`, or decode with the n-best strategy"
+    )]
+    ArgmaxWindows { id: String, windows: usize },
 }
 
 /// One n-best entry, as utils_qa writes it.
@@ -95,6 +129,8 @@ pub struct ExamplePrediction {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Decoded {
     pub examples: Vec<ExamplePrediction>,
+    /// How they were chosen: [`Strategy::Argmax`] leaves n-best lists empty and null odds NaN.
+    pub strategy: Strategy,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -140,21 +176,62 @@ where
         return Err(DecodeError::Example { index: w.example as usize, examples: dataset.examples.len() });
     }
     let by_example = features.windows_by_example(dataset.examples.len());
+    if opts.strategy == Strategy::Argmax {
+        if let Some((e, r)) = by_example.iter().enumerate().find(|(_, r)| r.len() != 1) {
+            return Err(DecodeError::ArgmaxWindows { id: dataset.examples[e].id.clone(), windows: r.len() });
+        }
+    }
     let run = |examples: std::ops::Range<usize>| -> Vec<ExamplePrediction> {
         let mut scratch = Scratch::default();
         examples
             .map(|e| {
                 let example = &dataset.examples[e];
-                let windows = by_example[e].clone().map(|i| {
+                let mut windows = by_example[e].clone().map(|i| {
                     let row = i * logits.width..i * logits.width + features.windows[i].len();
                     (&features.windows[i], &logits.start[row.clone()], &logits.end[row])
                 });
-                decode_example(&example.id, &example.context, windows, opts, &mut scratch)
+                match opts.strategy {
+                    Strategy::NBest => decode_example(&example.id, &example.context, windows, opts, &mut scratch),
+                    Strategy::Argmax => {
+                        let one = windows.next().expect("checked: one window per example");
+                        argmax_example(&example.id, &example.context, one, &mut scratch)
+                    }
+                }
             })
             .collect()
     };
     let examples = split(dataset.examples.len(), &run);
-    Ok(Decoded { examples })
+    Ok(Decoded { examples, strategy: opts.strategy })
+}
+
+/// numpy's `argmax`: the first index of the largest value, or of the first NaN.
+fn argmax(x: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &v) in x.iter().enumerate() {
+        if v.is_nan() {
+            return i;
+        }
+        if v > x[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The seed blog's decoding of an example's one window ([`Strategy::Argmax`]).
+fn argmax_example(
+    id: &str,
+    context: &str,
+    (window, start, end): (&Window, &[f32], &[f32]),
+    scratch: &mut Scratch,
+) -> ExamplePrediction {
+    let (s, e) = (argmax(start), argmax(end));
+    let prediction = if e > s {
+        char_slice_fast(context, &mut scratch.char_bytes, (window.raw_offset(s).0, window.raw_offset(e).1)).to_string()
+    } else {
+        String::new()
+    };
+    ExamplePrediction { id: id.to_string(), prediction, null_odds: f32::NAN, nbest: Vec::new() }
 }
 
 /// Reusable buffers.
@@ -474,6 +551,11 @@ impl Decoded {
         self.examples.iter().map(|e| (e.id.clone(), e.prediction.clone())).collect()
     }
 
+    /// Whether there are n-best lists and null odds (not with [`Strategy::Argmax`]).
+    pub fn has_null_odds(&self) -> bool {
+        self.strategy == Strategy::NBest
+    }
+
     /// The null odds as the scorer reads them from `null_odds.json`, without the JSON (the
     /// file's `repr` of the float64 value reads back as that value).
     pub fn null_odds(&self) -> NaProbs {
@@ -549,6 +631,55 @@ mod tests {
 
     fn one(context: &str, w: &Window, start: &[f32], end: &[f32], opts: &DecodeOptions) -> ExamplePrediction {
         decode_example("q", context, std::iter::once((w, start, end)), opts, &mut Scratch::default())
+    }
+
+    #[test]
+    fn argmax_is_the_seed_blogs_decoding() {
+        // "The cat sat": context tokens at 2..5; token 1 is a question token with offsets in
+        // the question (4, 7), which slice the context as Python would.
+        let mut w = window(7, 2, &[(0, 3), (4, 7), (8, 11)]);
+        w.offsets[1] = (4, 7);
+        let pick = |start: &[f32], end: &[f32]| argmax_example("q", "The cat sat", (&w, start, end), &mut Scratch::default());
+        let p = pick(&[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0]);
+        assert_eq!((p.prediction.as_str(), p.nbest.len()), ("cat sat", 0));
+        assert!(p.null_odds.is_nan());
+        // end == start: "" (a one-token answer is never given); a question token's offsets.
+        assert_eq!(pick(&[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0]).prediction, "");
+        assert_eq!(pick(&[0.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0]).prediction, "cat sat");
+        // A padding end (offsets (0, 0)) gives "", ties take the first index, NaN wins.
+        assert_eq!(pick(&[0.0, 0.0, 5.0, 0.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 9.0]).prediction, "");
+        assert_eq!(pick(&[0.0, 0.0, 5.0, 5.0, 0.0, 0.0, 0.0], &[0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]).prediction, "The cat");
+        assert_eq!(argmax(&[1.0, 3.0, f32::NAN, 3.0, f32::NAN]), 2);
+        assert_eq!(argmax(&[1.0, 3.0, 0.0, 3.0]), 1);
+    }
+
+    #[test]
+    fn argmax_refuses_an_example_with_several_windows() {
+        use crate::squad::{Answers, Example};
+        let example = |id: &str| Example {
+            id: id.into(),
+            title: "t".into(),
+            context: "The cat sat".into(),
+            question: "q".into(),
+            answers: Answers::default(),
+            plausible_answers: Answers::default(),
+            article: 0,
+            paragraph: 0,
+        };
+        let dataset = Dataset::from_examples(vec![example("a"), example("b")]);
+        let w = window(6, 2, &[(0, 3), (4, 7), (8, 11)]);
+        let mut second = w.clone();
+        second.example = 1;
+        let features =
+            Features { config: Default::default(), windows: vec![w.clone(), second.clone(), second], report: Default::default() };
+        let zeros = [0.0f32; 18];
+        let logits = Logits { start: &zeros, end: &zeros, width: 6 };
+        let opts = DecodeOptions { strategy: Strategy::Argmax, ..Default::default() };
+        let e = decode(&dataset, &features, logits, &opts).unwrap_err();
+        assert_eq!(e, DecodeError::ArgmaxWindows { id: "b".into(), windows: 2 });
+        let one = Features { windows: vec![w, features.windows[1].clone()], ..features };
+        let d = decode(&dataset, &one, Logits { start: &zeros[..12], end: &zeros[..12], width: 6 }, &opts).unwrap();
+        assert_eq!((d.examples.len(), d.has_null_odds()), (2, false));
     }
 
     #[test]
@@ -687,7 +818,7 @@ mod tests {
         assert_eq!(p.prediction, "");
         let e4 = (-4.0f64).exp();
         assert_eq!(p.nbest[0].probability, e4 / (e4 + 1.0));
-        let json = Decoded { examples: vec![p] }.nbest_json();
+        let json = Decoded { examples: vec![p], ..Default::default() }.nbest_json();
         assert!(json.contains("{\n            \"text\": \"empty\",\n            \"start_logit\": 0.0,"), "{json}");
     }
 
@@ -718,7 +849,7 @@ mod tests {
         );
         assert_eq!(p.prediction, "😀");
         assert_eq!(p.null_odds, 0.75 - 4.0);
-        let d = Decoded { examples: vec![p] };
+        let d = Decoded { examples: vec![p], ..Default::default() };
         assert_eq!(d.predictions_json(), "{\n    \"q1\": \"\\ud83d\\ude00\"\n}\n");
         assert_eq!(d.null_odds_json(), "{\n    \"q1\": -3.25\n}\n");
         let nbest = d.nbest_json();
@@ -738,7 +869,7 @@ mod tests {
         assert_eq!(odds.keys().collect::<Vec<_>>(), ["q1", "q2"]);
 
         // Parts of consecutive ranges concatenate to the whole file, wherever the cut is.
-        let mut three = Decoded { examples: vec![d.examples[0].clone(); 3] };
+        let mut three = Decoded { examples: vec![d.examples[0].clone(); 3], ..Default::default() };
         for (i, e) in three.examples.iter_mut().enumerate() {
             e.id = format!("q{i}");
         }

@@ -13,6 +13,11 @@
 //! with the arithmetic of `tokenizers`' `Encoding::truncate`; the test suite checks every
 //! window of the SQuAD 2.0 dev set against goldens made by the Python libraries.
 //!
+//! [`Recipe::Seed`] makes the windows of the blog pipeline squadkit's users come from instead:
+//! one window per question (the question stripped on both sides, a long context simply cut,
+//! no stride), always padded to `max_seq_length`, with the blog's labels (an answer only partly
+//! in the window still gets positions); its golden test runs the blog's function on the dev set.
+//!
 //! Two deliberate departures, both counted in the [`PreprocessReport`]:
 //! - a question so long that the tokenizer would fail ("Truncation error") is cut to
 //!   `max_query_length` tokens (run_qa's tokenizer call raises instead);
@@ -22,7 +27,7 @@
 //!   the walk at the last context token instead.
 
 use crate::squad::{Dataset, Example};
-use crate::text::{char_len, py_lstrip};
+use crate::text::{char_len, py_lstrip, py_strip};
 use crate::tokenize::{Encoded, QaTokenizer, TokenizerError};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -40,6 +45,30 @@ pub enum StartLabel {
     RunQa,
     /// The walk stops at the window's last context token, so start <= end always.
     WithinContext,
+}
+
+/// Whose preprocessing the windows reproduce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recipe {
+    /// HF run_qa's: overlapping windows every `max_seq_length - doc_stride` context tokens, the
+    /// question left-stripped, an answer labelled only in a window that holds all of it.
+    #[default]
+    RunQa,
+    /// The seed blog's: one window per question (`truncation="only_second"` without stride or
+    /// overflow), the question stripped on both sides, `padding="max_length"`, and its label
+    /// walk: (0, 0) only when the answer lies wholly outside the window's context.
+    Seed,
+}
+
+impl Recipe {
+    /// The name on the command line and in caches.
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::RunQa => "run-qa",
+            Recipe::Seed => "seed",
+        }
+    }
 }
 
 /// Which run_qa function a window is made for: it decides what the offsets mean downstream
@@ -74,6 +103,7 @@ pub struct PreprocessConfig {
     /// `--pad_to_max_length` (run_qa's default: true). Padding is `<pad>` with offsets (0, 0).
     pub pad_to_max_length: bool,
     pub start_label: StartLabel,
+    pub recipe: Recipe,
 }
 
 impl Default for PreprocessConfig {
@@ -84,6 +114,7 @@ impl Default for PreprocessConfig {
             max_query_length: 64,
             pad_to_max_length: true,
             start_label: StartLabel::RunQa,
+            recipe: Recipe::RunQa,
         }
     }
 }
@@ -94,9 +125,30 @@ impl PreprocessConfig {
         (self.max_seq_length - PAIR_SPECIAL_TOKENS).saturating_sub(question_tokens)
     }
 
+    /// Context tokens that consecutive windows share (none in the seed recipe, which makes
+    /// one window).
+    pub fn stride(&self) -> usize {
+        match self.recipe {
+            Recipe::RunQa => self.doc_stride,
+            Recipe::Seed => 0,
+        }
+    }
+
+    /// Whether windows are padded to `max_seq_length` (always in the seed recipe).
+    pub fn pads(&self) -> bool {
+        self.pad_to_max_length || self.recipe == Recipe::Seed
+    }
+
     pub fn check(&self) -> Result<(), PreprocessError> {
         let budget = self.max_seq_length.saturating_sub(PAIR_SPECIAL_TOKENS);
-        if self.max_query_length + self.doc_stride >= budget {
+        if self.recipe == Recipe::Seed && self.max_query_length >= budget {
+            return Err(PreprocessError::Config(format!(
+                "max query length {} must be below max seq length {} - {PAIR_SPECIAL_TOKENS} special tokens, \
+                 or a window could hold no context",
+                self.max_query_length, self.max_seq_length
+            )));
+        }
+        if self.recipe == Recipe::RunQa && self.max_query_length + self.doc_stride >= budget {
             return Err(PreprocessError::Config(format!(
                 "max query length {} + doc stride {} must be below max seq length {} - {PAIR_SPECIAL_TOKENS} special tokens, \
                  or a window could hold no new context",
@@ -188,8 +240,9 @@ impl Window {
         self.context_range().contains(&i).then(|| self.offsets[i])
     }
 
-    /// The training offset mapping (padding is (0, 0)).
-    fn raw_offset(&self, i: usize) -> (u32, u32) {
+    /// The training offset mapping, unmasked: question tokens' offsets are in the question,
+    /// special and padding tokens have (0, 0).
+    pub fn raw_offset(&self, i: usize) -> (u32, u32) {
         self.offsets.get(i).copied().unwrap_or((0, 0))
     }
 }
@@ -270,7 +323,11 @@ pub fn preprocess(tok: &QaTokenizer, dataset: &Dataset, config: &PreprocessConfi
             cached = Some((Arc::clone(&example.context), tok.encode(&example.context).map_err(err)?));
         }
         let context = &cached.as_ref().expect("just filled").1;
-        let question = tok.encode(py_lstrip(&example.question)).map_err(err)?;
+        let question = match config.recipe {
+            Recipe::RunQa => py_lstrip(&example.question),
+            Recipe::Seed => py_strip(&example.question),
+        };
+        let question = tok.encode(question).map_err(err)?;
         let before = windows.len();
         example_windows(tok, example, index as u32, &question, context, config, &mut report, &mut windows);
         let made = &windows[before..];
@@ -299,8 +356,8 @@ pub fn example_windows(
     let budget = config.max_seq_length - PAIR_SPECIAL_TOKENS;
     let (c, mut q) = (context.len(), question.len());
     // The tokenizer fails when the pair must be truncated and the question leaves the context
-    // no more than `doc_stride` tokens: cut the question instead.
-    if q + c > budget && config.room(q) <= config.doc_stride {
+    // no more than the stride: cut the question instead.
+    if q + c > budget && config.room(q) <= config.stride() {
         q = config.max_query_length.min(q);
         report.questions_truncated += 1;
     }
@@ -312,7 +369,7 @@ pub fn example_windows(
     loop {
         let stop = (start + keep).min(c);
         parts.push((start, stop));
-        if stop == c {
+        if stop == c || config.recipe == Recipe::Seed {
             break;
         }
         start += keep - config.doc_stride;
@@ -332,7 +389,7 @@ pub fn example_windows(
         offsets.extend_from_slice(&context.offsets[s..e]);
         input_ids.push(tok.sep_id());
         offsets.push((0, 0));
-        let padded_len = if config.pad_to_max_length { config.max_seq_length.max(n) } else { n };
+        let padded_len = if config.pads() { config.max_seq_length.max(n) } else { n };
         let mut w = Window {
             example: index,
             input_ids,
@@ -344,9 +401,15 @@ pub fn example_windows(
             end_position: 0,
         };
         if let Some((start_char, end_char)) = answer {
-            if start_char == end_char {
-                report.empty_answers += 1;
-            } else if let Some((sp, ep)) = labels(&w, start_char, end_char, config.start_label) {
+            let positions = match config.recipe {
+                Recipe::Seed => seed_labels(&w, start_char, end_char),
+                Recipe::RunQa if start_char == end_char => {
+                    report.empty_answers += 1;
+                    None
+                }
+                Recipe::RunQa => labels(&w, start_char, end_char, config.start_label),
+            };
+            if let Some((sp, ep)) = positions {
                 (w.start_position, w.end_position) = (sp, ep);
             }
         }
@@ -381,6 +444,31 @@ fn labels(w: &Window, start_char: i64, end_char: i64, mode: StartLabel) -> Optio
     // before the context have offset (0, 0).
     let mut e = te;
     while off(e).1 >= end_char {
+        e -= 1;
+    }
+    Some(((s - 1) as u16, (e + 1) as u16))
+}
+
+/// The seed blog's label walk (see [`Recipe::Seed`]). None: (0, 0).
+fn seed_labels(w: &Window, start_char: i64, end_char: i64) -> Option<(u16, u16)> {
+    if w.context_len == 0 {
+        return None;
+    }
+    let off = |i: usize| {
+        let (s, e) = w.raw_offset(i);
+        (s as i64, e as i64)
+    };
+    let (cs, ce) = (w.context_start as usize, w.context_range().end - 1);
+    if off(cs).0 > end_char || off(ce).1 < start_char {
+        return None;
+    }
+    let mut s = cs;
+    while s <= ce && off(s).0 <= start_char {
+        s += 1;
+    }
+    // `cs` is at least 3 (`<s>`, a question token, `</s></s>`), so the walk down stays in range.
+    let mut e = ce;
+    while e >= cs && off(e).1 >= end_char {
         e -= 1;
     }
     Some(((s - 1) as u16, (e + 1) as u16))
@@ -500,6 +588,47 @@ mod tests {
         // "ab " = a, b, Ġ (a lone trailing space token has a trimmed, empty span).
         assert_eq!(f.windows[0].context_start, 1 + 3 + 2);
         assert_eq!(f.windows[0].offsets[1], (0, 1));
+    }
+
+    fn seed(max: usize) -> PreprocessConfig {
+        PreprocessConfig { recipe: Recipe::Seed, pad_to_max_length: false, ..cfg(max, 3, 2) }
+    }
+
+    #[test]
+    fn the_seed_recipe_makes_one_padded_window_with_the_question_stripped() {
+        let ctx = "abcdefghijklmnopqrstuvwxyz";
+        let f = run(vec![example(" ab ", ctx, Some(("yz", 24)))], &seed(16));
+        // One window of the first 10 context tokens, padded although padding was not asked for;
+        // "ab" without its trailing space (run_qa's lstrip would keep a "Ġ" token).
+        assert_eq!(f.windows.len(), 1);
+        let w = &f.windows[0];
+        assert_eq!((w.context_start, w.context_len, w.len()), (5, 10, 16));
+        assert_eq!(w.offsets[1..3], [(0, 1), (1, 2)]);
+        // "yz" is wholly outside the window: (0, 0), as run_qa would too.
+        assert_eq!((w.start_position, w.end_position), (0, 0));
+        assert_eq!(f.report.split_examples, 0);
+        // The stride is not used: a config run_qa refuses is fine for one window.
+        let f = run(vec![example("ab", ctx, None)], &PreprocessConfig { doc_stride: 100, ..seed(16) });
+        assert_eq!(f.windows.len(), 1);
+    }
+
+    #[test]
+    fn the_seed_labels_an_answer_partly_in_the_window() {
+        let ctx = "abcdefghijklmnopqrstuvwxyz";
+        // The window holds a..j (tokens 5..15). "ijkl" starts inside and ends outside: run_qa
+        // gives (0, 0), the seed's weaker test gives a start and an end walk that never moves
+        // (end = last context token + 1, the final </s>).
+        let ex = || vec![example("ab", ctx, Some(("ijkl", 8)))];
+        let w = &run(ex(), &seed(16)).windows[0];
+        assert_eq!((w.start_position, w.end_position), (13, 15));
+        assert_eq!((run(ex(), &cfg(16, 3, 2)).windows[0].start_position), 0);
+        // An answer wholly inside gets the run_qa labels; an empty answer is walked like any
+        // other (run_qa's walk would leave the window, so squadkit labels it CLS there).
+        let w = &run(vec![example("ab", ctx, Some(("cd", 2)))], &seed(16)).windows[0];
+        assert_eq!((w.start_position, w.end_position), (7, 8));
+        let f = run(vec![example("ab", ctx, Some(("", 2)))], &seed(16));
+        assert_eq!((f.windows[0].start_position, f.windows[0].end_position), (7, 6));
+        assert_eq!((f.report.empty_answers, f.report.start_after_end), (0, 1));
     }
 
     #[test]

@@ -2,9 +2,31 @@
 //! same name, type and default everywhere (HF's names where HF has one; older spellings are
 //! kept as hidden aliases).
 
-use clap::Args;
-use squadkit_core::decode::DecodeOptions;
-use squadkit_core::preprocess::PreprocessConfig;
+use clap::{Args, ValueEnum};
+use squadkit_core::decode::{DecodeOptions, Strategy};
+use squadkit_core::preprocess::{PreprocessConfig, Recipe};
+
+/// `--recipe`: whose windows and labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum RecipeArg {
+    /// HF run_qa's: overlapping windows every max-seq-length − doc-stride context tokens.
+    #[default]
+    RunQa,
+    /// The seed blog's: one window per question (a long context is cut; no stride), the
+    /// question stripped on both sides, padded to max length, the blog's labels.
+    Seed,
+}
+
+/// `--strategy`: how answers are chosen from the logits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum StrategyArg {
+    /// utils_qa's: the best of the n-best spans inside the context vs the null score.
+    #[default]
+    Nbest,
+    /// The seed blog's: argmax of start and of end; an answer only when end > start (one
+    /// window per question: `--recipe seed`). Writes predictions.json only.
+    Argmax,
+}
 
 /// run_qa's window options (`prepare`, `train`, `predict`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Args)]
@@ -18,11 +40,15 @@ pub struct WindowArgs {
     /// A question that would leave no room for context is cut to this many tokens (counted).
     #[arg(long, default_value_t = 64)]
     pub max_query_length: usize,
+    /// Whose preprocessing: run_qa's windows, or the seed blog's one window per question
+    /// (`seed` pads every window to max length and ignores --doc-stride).
+    #[arg(long, value_enum, default_value_t = RecipeArg::RunQa)]
+    pub recipe: RecipeArg,
 }
 
 impl Default for WindowArgs {
     fn default() -> Self {
-        WindowArgs { max_seq_length: 384, doc_stride: 128, max_query_length: 64 }
+        WindowArgs { max_seq_length: 384, doc_stride: 128, max_query_length: 64, recipe: RecipeArg::RunQa }
     }
 }
 
@@ -34,6 +60,10 @@ impl WindowArgs {
             doc_stride: self.doc_stride,
             max_query_length: self.max_query_length,
             pad_to_max_length,
+            recipe: match self.recipe {
+                RecipeArg::RunQa => Recipe::RunQa,
+                RecipeArg::Seed => Recipe::Seed,
+            },
             ..Default::default()
         }
     }
@@ -53,11 +83,14 @@ pub struct AnswerArgs {
     /// float32, as utils_qa compares its float32 scores).
     #[arg(long, default_value_t = 0.0, allow_negative_numbers = true, alias = "null-threshold", value_parser = finite::<f32>)]
     pub null_score_diff_threshold: f32,
+    /// How answers are chosen: utils_qa's n-best decoding, or the seed blog's argmax.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Nbest)]
+    pub strategy: StrategyArg,
 }
 
 impl Default for AnswerArgs {
     fn default() -> Self {
-        AnswerArgs { n_best_size: 20, max_answer_length: 30, null_score_diff_threshold: 0.0 }
+        AnswerArgs { n_best_size: 20, max_answer_length: 30, null_score_diff_threshold: 0.0, strategy: StrategyArg::Nbest }
     }
 }
 
@@ -67,6 +100,10 @@ impl AnswerArgs {
             n_best: self.n_best_size,
             max_answer_length: self.max_answer_length,
             null_threshold: self.null_score_diff_threshold,
+            strategy: match self.strategy {
+                StrategyArg::Nbest => Strategy::NBest,
+                StrategyArg::Argmax => Strategy::Argmax,
+            },
         }
     }
 }

@@ -86,11 +86,13 @@ pub fn answers(dataset: &Dataset, features: &Features, logits: Logits, opts: &De
     decode_with(dataset, features, logits, opts, in_parallel)
 }
 
-/// Score decoded answers with the official scorer (the null odds as na_probs).
+/// Score decoded answers with the official scorer (the null odds as na_probs, when the
+/// strategy has them).
 pub fn score(dataset: &Dataset, decoded: &Decoded) -> Result<Evaluation> {
-    let (preds, na) = (decoded.predictions(), decoded.null_odds());
+    let preds = decoded.predictions();
+    let na = decoded.has_null_odds().then(|| decoded.null_odds());
     let gold = GoldStandard::new(dataset);
-    Ok(Scorer::new(&gold).evaluate(&preds, Some(&na), ScoreOptions::default())?)
+    Ok(Scorer::new(&gold).evaluate(&preds, na.as_ref(), ScoreOptions::default())?)
 }
 
 /// The answer files in `dir`, as utils_qa writes them.
@@ -103,6 +105,11 @@ pub fn write_answers(set: &mut OutputSet<'_>, dir: &Path, decoded: &Decoded) -> 
     const PIECE: usize = 256;
     let [predictions, nbest, null_odds] = ANSWER_FILES.map(|f| dir.join(f));
     set.text(&predictions, |w| decoded.write_predictions_json(w))?;
+    if !decoded.has_null_odds() {
+        // The seed's argmax has no n-best lists or null odds: predictions.json alone, as the
+        // blog writes it.
+        return Ok(());
+    }
     set.text(&null_odds, |w| decoded.write_null_odds_json(w))?;
     let n = decoded.examples.len();
     set.parts(&nbest, n.div_ceil(PIECE).max(1), |k, w| decoded.write_nbest_json_part(w, k * PIECE..((k + 1) * PIECE).min(n)))

@@ -25,8 +25,11 @@ pub fn shared_data_or_skip(test: &str) -> Option<PathBuf> {
 
 /// The goldens made from files of the shared data, with the generator that makes each: every
 /// one records `"inputs": {path under the shared data: SHA-256}`.
-pub const SHARED_GOLDENS: [(&str, &str); 2] =
-    [("scorer/dev_cases.json", "tools/gen_scorer_golden.py"), ("preprocess/summary.json", "tools/gen_preprocess_golden.py")];
+pub const SHARED_GOLDENS: [(&str, &str); 3] = [
+    ("scorer/dev_cases.json", "tools/gen_scorer_golden.py"),
+    ("preprocess/summary.json", "tools/gen_preprocess_golden.py"),
+    ("preprocess/seed_summary.json", "tools/gen_seed_golden.py"),
+];
 
 /// The lowercase hex SHA-256 of a file's bytes.
 pub fn sha256_hex(path: &Path) -> String {

@@ -437,3 +437,125 @@ fn prepare_and_decode_cli_on_the_dev_set() {
     assert!(r.stderr.contains("notes.txt: not a usable tokenizer.json"), "{}", r.stderr);
     assert!(!d("x.features").exists());
 }
+
+/// The seed blog's window: its canonical text in `tools/gen_seed_golden.py` (`canonical`):
+/// unmasked offsets of the tokens that are not padding.
+fn canonical_seed(w: &Window, pad: u32) -> String {
+    let offs: Vec<String> = w.offsets.iter().map(|(s, e)| format!("{s}-{e}")).collect();
+    format!(
+        "len={};mask={};ids={};off={};sp={};ep={}\n",
+        w.len(),
+        w.n_tokens(),
+        canonical_ids(w, pad),
+        offs.join(","),
+        w.start_position,
+        w.end_position
+    )
+}
+
+/// Golden lines `id \t window digest \t argmax answer`.
+fn seed_golden() -> Vec<(String, String, String)> {
+    let text = std::fs::read_to_string(fixture("preprocess/seed_384.tsv")).expect("golden is committed");
+    text.lines()
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (f[0].to_string(), f[1].to_string(), serde_json::from_str(f[2]).unwrap())
+        })
+        .collect()
+}
+
+/// `--recipe seed` and `--strategy argmax` against the blog's own functions
+/// (`tools/gen_seed_golden.py`): every dev question's one window (ids, unmasked offsets,
+/// labels) and its argmax answer on the hash logits; then the same through `squadkit prepare`
+/// and `squadkit decode`, and argmax refused on run_qa's several windows per question.
+#[test]
+fn the_seed_recipe_and_argmax_decoding_equal_the_blogs_functions() {
+    use squadkit_core::decode::Strategy;
+    use squadkit_core::preprocess::Recipe;
+    use squadkit_tests::squadkit;
+    let Some(shared) = shared_data_or_skip("the_seed_recipe_and_argmax_decoding_equal_the_blogs_functions") else { return };
+    let summary = check_golden_inputs(&shared, "preprocess/seed_summary.json");
+    let (dataset, tok) = load(&shared);
+    let config = PreprocessConfig { recipe: Recipe::Seed, ..Default::default() };
+    let f = preprocess(&tok, &dataset, &config).unwrap();
+    assert_eq!(f.windows.len(), dataset.len(), "one window per question");
+    assert_eq!(f.report.cls_labelled as u64, summary["cls_labelled"].as_u64().unwrap());
+    assert_eq!(f.report.start_after_end as u64, summary["start_after_end"].as_u64().unwrap());
+    let golden = seed_golden();
+    assert_eq!(golden.len(), dataset.len());
+    let bad: Vec<&str> = f
+        .windows
+        .iter()
+        .zip(&golden)
+        .filter(|(w, (_, digest, _))| fnv1a64(canonical_seed(w, tok.pad_id()).as_bytes()) != *digest)
+        .map(|(_, (id, _, _))| id.as_str())
+        .collect();
+    assert!(bad.is_empty(), "{} windows differ from the blog's, first {:?}", bad.len(), &bad[..bad.len().min(5)]);
+
+    let width = 384;
+    let n = f.windows.len();
+    let start: Vec<f32> = (0..n as u64).flat_map(|w| (0..width as u64).map(move |p| hash_logit(w, p, 0))).collect();
+    let end: Vec<f32> = (0..n as u64).flat_map(|w| (0..width as u64).map(move |p| hash_logit(w, p, 1))).collect();
+    let opts = DecodeOptions { strategy: Strategy::Argmax, ..Default::default() };
+    let decoded = decode(&dataset, &f, Logits { start: &start, end: &end, width }, &opts).unwrap();
+    let mut empty = 0;
+    for (p, (id, _, want)) in decoded.examples.iter().zip(&golden) {
+        assert_eq!((&p.id, &p.prediction), (id, want), "argmax answer");
+        empty += usize::from(p.prediction.is_empty());
+    }
+    assert_eq!(empty as u64, summary["empty_answers"].as_u64().unwrap());
+    eprintln!("{n} seed windows and argmax answers equal the blog's ({empty} empty)");
+
+    // The same through the CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let d = |name: &str| dir.path().join(name);
+    let dev = shared.join("dev-v2.0.json");
+    let tokenizer = shared.join("roberta-base/tokenizer.json");
+    let prepare = |recipe: &str, out: &Path| {
+        squadkit([
+            "prepare".as_ref(),
+            dev.as_os_str(),
+            "--tokenizer".as_ref(),
+            tokenizer.as_os_str(),
+            "--recipe".as_ref(),
+            recipe.as_ref(),
+            "--output-file".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    let r = prepare("seed", &d("seed.features"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    std::fs::write(d("logits.safetensors"), safetensors(n, width, &start, &end)).unwrap();
+    let decode_cli = |features: &Path, logits: &Path, out: &Path| {
+        squadkit([
+            "decode".as_ref(),
+            dev.as_os_str(),
+            features.as_os_str(),
+            logits.as_os_str(),
+            "--strategy".as_ref(),
+            "argmax".as_ref(),
+            "--output-dir".as_ref(),
+            out.as_os_str(),
+        ])
+    };
+    let r = decode_cli(&d("seed.features"), &d("logits.safetensors"), &d("out"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let preds: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(d("out/predictions.json")).unwrap()).unwrap();
+    assert_eq!(preds.len(), dataset.len());
+    for (id, _, want) in &golden {
+        assert_eq!(preds[id].as_str(), Some(want.as_str()), "predictions.json answer of {id}");
+    }
+    assert!(!d("out/null_odds.json").exists() && !d("out/nbest_predictions.json").exists(), "argmax has neither");
+    // run_qa's windows: several for some questions, refused by name.
+    let r = prepare("run-qa", &d("runqa.features"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let rows = 12165;
+    let more = |kind| (0..rows as u64).flat_map(move |w| (0..width as u64).map(move |p| hash_logit(w, p, kind)));
+    let (start, end): (Vec<f32>, Vec<f32>) = (more(0).collect(), more(1).collect());
+    std::fs::write(d("runqa.safetensors"), safetensors(rows, width, &start, &end)).unwrap();
+    let r = decode_cli(&d("runqa.features"), &d("runqa.safetensors"), &d("out2"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("one window per question") && r.stderr.contains("--recipe seed"), "{}", r.stderr);
+    assert!(!d("out2").exists(), "nothing written");
+}

@@ -12,12 +12,12 @@
 //!    `null_odds.json`), scores it with the official scorer (`OUT/eval.json`) and prints the
 //!    scores beside the always-no-answer baseline.
 
-use crate::args::{AnswerArgs, WindowArgs};
+use crate::args::{AnswerArgs, RecipeArg, StrategyArg, WindowArgs};
 use crate::error::{CliError, Result};
 use crate::model::BackendKind;
 use crate::predict::{predict, PredictArgs};
 use crate::train::{train, TrainCommand};
-use clap::{Args, Parser};
+use clap::{Args, Parser, ValueEnum};
 use squadkit_core::tokenize::QaTokenizer;
 use std::path::{Path, PathBuf};
 
@@ -40,6 +40,13 @@ pub struct DemoArgs {
     pub vocab_size: usize,
     #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
     pub backend: BackendKind,
+    /// Whose preprocessing: run_qa's windows, or the seed blog's one window per question
+    /// (with `--strategy argmax`: the blog's whole pipeline, to compare).
+    #[arg(long, value_enum, default_value_t = RecipeArg::RunQa)]
+    pub recipe: RecipeArg,
+    /// How answers are chosen: utils_qa's n-best, or the seed blog's argmax.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Nbest)]
+    pub strategy: StrategyArg,
     /// Only write the data, the trained tokenizer and the tiny model's config (`data/`,
     /// `tokenizer/tokenizer.json`, `tiny-config.json`), for your own `squadkit train` runs.
     #[arg(long)]
@@ -155,7 +162,17 @@ fn write_inputs(args: &DemoArgs, out: &Path) -> Result<DemoFiles> {
 }
 
 /// The demo's windows: 128 tokens (the tiny model's positions), stride 32.
-const WINDOW: WindowArgs = WindowArgs { max_seq_length: 128, doc_stride: 32, max_query_length: 32 };
+const WINDOW: WindowArgs = WindowArgs { max_seq_length: 128, doc_stride: 32, max_query_length: 32, recipe: RecipeArg::RunQa };
+
+impl DemoArgs {
+    fn window(&self) -> WindowArgs {
+        WindowArgs { recipe: self.recipe, ..WINDOW }
+    }
+
+    fn answers(&self) -> AnswerArgs {
+        AnswerArgs { strategy: self.strategy, ..AnswerArgs::default() }
+    }
+}
 
 pub fn run(args: &DemoArgs) -> Result<()> {
     let started = std::time::Instant::now();
@@ -178,9 +195,9 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         data: files.dev,
         output_dir: out.clone(),
         tokenizer: None,
-        window: WINDOW,
+        window: args.window(),
         per_device_eval_batch_size: 64,
-        answers: AnswerArgs::default(),
+        answers: args.answers(),
         raw_logits: false,
         evaluate: true,
         backend: args.backend,
@@ -216,7 +233,7 @@ fn report(eval: &squadkit_core::Evaluation) -> String {
 /// model from scratch needs.
 fn train_tiny(args: &DemoArgs, out: &Path, files: &DemoFiles) -> Result<()> {
     let (epochs, seed) = (args.epochs.to_string(), args.seed.to_string());
-    let argv: [std::ffi::OsString; 31] = [
+    let argv: [std::ffi::OsString; 35] = [
         "train".into(),
         "--config".into(),
         files.config.as_os_str().into(),
@@ -248,9 +265,13 @@ fn train_tiny(args: &DemoArgs, out: &Path, files: &DemoFiles) -> Result<()> {
         "--eval-strategy=epoch".into(),
         "--backend".into(),
         args.backend.name().into(),
+        "--recipe".into(),
+        args.recipe.to_possible_value().expect("a named value").get_name().into(),
+        "--strategy".into(),
+        args.strategy.to_possible_value().expect("a named value").get_name().into(),
     ];
     let targs = TrainCommand::parse_from(argv).args;
-    debug_assert_eq!(targs.window, WINDOW);
+    debug_assert_eq!((targs.window, targs.answers), (args.window(), args.answers()));
     train(&targs)?;
     Ok(())
 }

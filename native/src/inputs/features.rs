@@ -15,7 +15,7 @@
 
 use crate::error::{CliError, Result};
 use serde::{Deserialize, Serialize};
-use squadkit_core::preprocess::{Features, PreprocessConfig, PreprocessReport, Split, StartLabel, Window};
+use squadkit_core::preprocess::{Features, PreprocessConfig, PreprocessReport, Recipe, Split, StartLabel, Window};
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"SQKFEAT1";
@@ -29,6 +29,9 @@ pub struct CacheHeader {
     pub max_query_length: usize,
     pub pad_to_max_length: bool,
     pub start_label: String,
+    /// `run-qa` or `seed` (absent in caches made before the seed recipe: run-qa).
+    #[serde(default = "run_qa")]
+    pub recipe: String,
     pub split: String,
     /// Ids the model's embedding table must cover: ids are below this.
     pub vocab_size: usize,
@@ -38,6 +41,10 @@ pub struct CacheHeader {
     pub tokens: usize,
     pub report: serde_json::Value,
     pub example_ids: Vec<String>,
+}
+
+fn run_qa() -> String {
+    Recipe::RunQa.name().into()
 }
 
 /// A feature cache in memory.
@@ -66,6 +73,7 @@ impl FeatureCache {
                 StartLabel::RunQa => "run-qa".into(),
                 StartLabel::WithinContext => "within-context".into(),
             },
+            recipe: c.recipe.name().into(),
             split: match split {
                 Split::Train => "train".into(),
                 Split::Validation => "validation".into(),
@@ -157,6 +165,11 @@ impl FeatureCache {
             max_query_length: header.max_query_length,
             pad_to_max_length: header.pad_to_max_length,
             start_label: if header.start_label == "within-context" { StartLabel::WithinContext } else { StartLabel::RunQa },
+            recipe: match header.recipe.as_str() {
+                "run-qa" => Recipe::RunQa,
+                "seed" => Recipe::Seed,
+                other => return Err(bad(&format!("unknown recipe {other:?} (run-qa or seed)"))),
+            },
         };
         let report: PreprocessReport = serde_json::from_value(header.report.clone()).unwrap_or_default();
         Ok(FeatureCache { features: Features { config, windows, report }, header })
