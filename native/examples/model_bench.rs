@@ -2,6 +2,7 @@
 //! clipping + AdamW) or a forward pass, on synthetic windows that `bench/model_torch.py`
 //! builds the same way, and prints one JSON line per case. Also `--check-logits`: the tiny
 //! golden model's logits on this backend as JSON (bench/gpu.sh compares them with PyTorch).
+//! `--kernel-cache DIR` as `squadkit train`'s (compiled kernels and autotune results kept).
 //!
 //! cargo run --release -p squadkit --example model_bench -- --config CONFIG.json --batch 16 --seq 384 --mode train
 
@@ -9,7 +10,7 @@ use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{FloatDType, Int, Tensor, TensorData};
 use squadkit_native::model::roberta::{qa_loss, QaInput, RobertaConfig};
 use squadkit_native::model::weights::{load_model_dir, to_host};
-use squadkit_native::model::{run_on, BackendKind, BackendTask};
+use squadkit_native::model::{run_on, runtime, BackendKind, BackendTask};
 use squadkit_native::train::optim::{AdamW, AdamWConfig};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -29,6 +30,7 @@ struct Args {
     bf16: bool,
     check_logits: Option<PathBuf>,
     plain_attention: bool,
+    kernel_cache: Option<PathBuf>,
 }
 
 fn parse() -> Args {
@@ -43,6 +45,7 @@ fn parse() -> Args {
         bf16: false,
         check_logits: None,
         plain_attention: false,
+        kernel_cache: None,
     };
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -65,6 +68,7 @@ fn parse() -> Args {
             "--warmup" => a.warmup = v.parse().unwrap(),
             "--dtype" => a.bf16 = v == "bf16",
             "--check-logits" => a.check_logits = Some(v.into()),
+            "--kernel-cache" => a.kernel_cache = Some(v.into()),
             "--plain-attention" => {
                 a.plain_attention = true;
                 i += 1;
@@ -108,10 +112,11 @@ struct Bench(Args);
 
 impl BackendTask for Bench {
     type Output = ();
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> squadkit_native::error::Result<()> {
+    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> squadkit_native::error::Result<()> {
         let a = self.0;
+        let kernels = kind.kernels();
         if let Some(dir) = &a.check_logits {
-            return check_logits::<B::InnerBackend>(dir, &device);
+            return check_logits::<B::InnerBackend>(dir, &device, kind);
         }
         let path = a.config.clone().expect("--config");
         let config = RobertaConfig::from_json(&std::fs::read(&path).unwrap()).unwrap();
@@ -121,8 +126,10 @@ impl BackendTask for Bench {
         };
         let dtype = if a.bf16 { Some(FloatDType::BF16) } else { None };
         let mut times = Vec::new();
+        // The first iteration: on a GPU, kernel compilation and autotuning (or the cache's load).
+        let mut first = 0.0;
         if a.mode == "train" {
-            let mut model = config.init::<B>(&device).with_compute_dtype(dtype);
+            let mut model = config.init::<B>(&device).with_kernels(kernels).with_compute_dtype(dtype);
             let mut opt = AdamW::<B>::new(AdamWConfig::default());
             for i in 0..a.warmup + a.iters {
                 let t = Instant::now();
@@ -134,15 +141,20 @@ impl BackendTask for Bench {
                 let grads = loss.backward();
                 let (m, _stats) = opt.step(2e-5, model, &grads);
                 model = m;
-                // Wait for the device: read one value of the updated model.
-                let _ = model.qa_outputs.weight.val().inner().slice([0..1, 0..1]).into_data();
+                B::sync(&device).expect("the device runs");
+                if i == 0 {
+                    first = t.elapsed().as_secs_f64();
+                }
                 if i >= a.warmup {
                     times.push(t.elapsed().as_secs_f64());
                 }
             }
         } else {
-            let model =
-                config.init::<B::InnerBackend>(&device).with_compute_dtype(dtype).with_fused_attention(!a.plain_attention);
+            let model = config
+                .init::<B::InnerBackend>(&device)
+                .with_kernels(kernels)
+                .with_compute_dtype(dtype)
+                .with_fused_attention(!a.plain_attention);
             for i in 0..a.warmup + a.iters {
                 let t = Instant::now();
                 let input = QaInput::<B::InnerBackend> {
@@ -151,6 +163,9 @@ impl BackendTask for Bench {
                 };
                 let out = model.forward(input);
                 let _ = out.start_logits.into_data();
+                if i == 0 {
+                    first = t.elapsed().as_secs_f64();
+                }
                 if i >= a.warmup {
                     times.push(t.elapsed().as_secs_f64());
                 }
@@ -163,6 +178,7 @@ impl BackendTask for Bench {
             serde_json::json!({
                 "impl": "squadkit", "backend": a.backend.name(), "mode": a.mode, "batch": a.batch, "seq": a.seq,
                 "dtype": if a.bf16 { "bf16" } else { "f32" }, "config": path, "fused_attention": !a.plain_attention, "median_s": median, "times_s": times,
+                "first_s": first, "kernels_compiled": kind.is_gpu().then(runtime::settled_kernels_compiled),
             })
         );
         Ok(())
@@ -170,8 +186,13 @@ impl BackendTask for Bench {
 }
 
 /// The tiny golden model's logits on the fixture windows, as JSON.
-fn check_logits<B: Backend>(fixtures: &std::path::Path, device: &B::Device) -> squadkit_native::error::Result<()> {
+fn check_logits<B: Backend>(
+    fixtures: &std::path::Path,
+    device: &B::Device,
+    kind: BackendKind,
+) -> squadkit_native::error::Result<()> {
     let (_, model, _) = load_model_dir::<B>(&fixtures.join("tiny"), device)?;
+    let model = model.with_kernels(kind.kernels());
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(fixtures.join("inputs.json")).unwrap()).unwrap();
     let rows: Vec<Vec<i64>> = serde_json::from_value(v["input_ids"].clone()).unwrap();
     let mask: Vec<Vec<i64>> = serde_json::from_value(v["attention_mask"].clone()).unwrap();
@@ -189,9 +210,15 @@ fn check_logits<B: Backend>(fixtures: &std::path::Path, device: &B::Device) -> s
 
 fn main() {
     squadkit_native::allocator::keep_freed_memory();
+    // squadkit's log (stderr), which also counts cubecl's kernel compilations.
+    squadkit_native::logging::init();
     let a = parse();
     let kind = a.backend;
-    if let Err(e) = run_on(kind, Bench(a)) {
+    let configured = match &a.kernel_cache {
+        Some(dir) => runtime::configure(Some(&runtime::cache_dir(dir, kind))),
+        None => Ok(()),
+    };
+    if let Err(e) = configured.and_then(|()| run_on(kind, Bench(a))) {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }

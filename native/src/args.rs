@@ -2,9 +2,12 @@
 //! same name, type and default everywhere (HF's names where HF has one; older spellings are
 //! kept as hidden aliases).
 
+use crate::model::batch::Padding;
+use crate::model::{runtime, BackendKind};
 use clap::{Args, ValueEnum};
 use squadkit_core::decode::{DecodeOptions, Strategy};
 use squadkit_core::preprocess::{PreprocessConfig, Recipe};
+use std::path::{Path, PathBuf};
 
 /// `--recipe`: whose windows and labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -105,6 +108,70 @@ impl AnswerArgs {
                 StrategyArg::Argmax => Strategy::Argmax,
             },
         }
+    }
+}
+
+/// Where the model runs and how its batches are shaped (`train`, `predict`).
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct DeviceArgs {
+    /// The burn backend: `cpu` (Flex), `wgpu` (Vulkan/Metal/DX12) or `cuda`.
+    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
+    pub backend: BackendKind,
+    /// Pad each batch's width up to a multiple of this (HF's `pad_to_multiple_of`) [default:
+    /// 64 on wgpu and cuda, where each new width is new kernels to compile and tune; none on
+    /// the CPU].
+    #[arg(long, value_name = "N", value_parser = at_least_one)]
+    pub pad_to_multiple_of: Option<usize>,
+    /// Keep compiled GPU kernels and autotune results under this directory, one subdirectory per
+    /// GPU model, for later jobs of the run (and `--warmup-only`) to start warm [default:
+    /// `train`: OUTPUT_DIR/kernel-cache; `predict`: ~/.cache/squadkit/kernel-cache].
+    #[arg(long, value_name = "DIR")]
+    pub kernel_cache: Option<PathBuf>,
+}
+
+impl Default for DeviceArgs {
+    fn default() -> Self {
+        DeviceArgs { backend: BackendKind::Cpu, pad_to_multiple_of: None, kernel_cache: None }
+    }
+}
+
+impl DeviceArgs {
+    /// How batches of `batch_size` windows of at most `max_width` tokens are padded: on a GPU
+    /// widths are rounded up (`--pad-to-multiple-of`, default 64) and a last partial batch is
+    /// filled up to `batch_size` rows (`None`: left short, as a dropped last batch needs no
+    /// filling), so a run has a handful of shapes; on the CPU, to the longest window.
+    pub fn padding(&self, batch_size: Option<usize>, max_width: usize) -> Padding {
+        let gpu = self.backend.is_gpu();
+        let multiple_of = self.pad_to_multiple_of.or(gpu.then_some(64));
+        Padding { multiple_of, rows: batch_size.filter(|_| gpu), max_width }
+    }
+
+    /// The kernel cache directory of this process (GPU backends only):
+    /// `(--kernel-cache or default_root/kernel-cache)/<GPU model>`.
+    pub fn kernel_cache(&self, default_root: &Path) -> Option<PathBuf> {
+        self.backend.is_gpu().then(|| {
+            let root = self.kernel_cache.clone().unwrap_or_else(|| default_root.join("kernel-cache"));
+            runtime::cache_dir(&root, self.backend)
+        })
+    }
+
+    /// Set the GPU runtime's caches (before the device is first used; nothing on the CPU).
+    pub fn configure_runtime(&self, default_root: &Path) -> crate::error::Result<()> {
+        match self.kernel_cache(default_root) {
+            Some(dir) => runtime::configure(Some(&dir)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The user's cache directory for squadkit (`$XDG_CACHE_HOME/squadkit`, else
+/// `~/.cache/squadkit`, else a `squadkit-cache` directory in the temporary directory).
+pub fn user_cache_dir() -> PathBuf {
+    let xdg = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()).map(PathBuf::from);
+    let home = std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".cache"));
+    match xdg.or(home) {
+        Some(d) => d.join("squadkit"),
+        None => std::env::temp_dir().join("squadkit-cache"),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The log: every message squadkit writes to stderr goes through `tracing`, filtered by
 //! `SQUADKIT_LOG` (default `info`), coloured only when stderr is a terminal and `NO_COLOR`
 //! is unset. Lines read as a CLI's do (`error: …`, `warning: …`, plain information), with a
-//! message's structured fields after it as `key=value`.
+//! message's structured fields after it as `key=value`. Crates that log through the `log`
+//! crate (wgpu, cubecl, hf-hub) are bridged in ([`LogBridge`]).
 
 use std::fmt;
 use std::io::IsTerminal;
@@ -40,10 +41,36 @@ pub fn use_color(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -
     stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// Install the subscriber (once, from `main`).
+/// Messages of crates that log through the `log` crate, into the tracing log: their errors
+/// and warnings as warnings (a dependency's error is not squadkit's), everything else at debug
+/// level (`SQUADKIT_LOG=debug` shows it). cubecl's line for each kernel it compiles is counted
+/// instead ([`crate::model::runtime::kernels_compiled`]).
+struct LogBridge;
+
+impl log::Log for LogBridge {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::max_level()
+    }
+
+    fn log(&self, record: &log::Record) {
+        let text = record.args().to_string();
+        if crate::model::runtime::count_compilation(&text) {
+            tracing::trace!(target: "cubecl", "{text}");
+        } else if record.level() <= log::Level::Warn {
+            tracing::warn!(target: "log", "{}: {text}", record.target());
+        } else {
+            tracing::debug!(target: "log", "{}: {text}", record.target());
+        }
+    }
+
+    fn flush(&self) {}
+}
+
+/// Install the subscriber and the `log` bridge (once, from `main`, or from a program that
+/// wants squadkit's log and its kernel counts).
 pub fn init() {
     let color = use_color(std::io::stderr().is_terminal(), std::env::var_os("NO_COLOR").as_deref());
-    tracing_subscriber::fmt()
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SQUADKIT_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -51,7 +78,15 @@ pub fn init() {
         .with_writer(std::io::stderr)
         .with_ansi(color)
         .event_format(CliFormat)
-        .init();
+        .finish();
+    if tracing::subscriber::set_global_default(subscriber).is_err() {
+        return;
+    }
+    if log::set_boxed_logger(Box::new(LogBridge)).is_ok() {
+        // Information at least: cubecl reports its compilations at that level.
+        let debug = tracing::level_filters::LevelFilter::current() >= tracing::level_filters::LevelFilter::DEBUG;
+        log::set_max_level(if debug { log::LevelFilter::Debug } else { log::LevelFilter::Info });
+    }
 }
 
 #[cfg(test)]

@@ -8,8 +8,36 @@ use std::process::ExitCode;
 #[global_allocator]
 static GLOBAL: squadkit_native::allocator::MiMalloc = squadkit_native::allocator::MiMalloc;
 
+#[cfg(all(feature = "wgpu", feature = "cuda"))]
+macro_rules! backends {
+    () => {
+        "cpu, wgpu, cuda"
+    };
+}
+#[cfg(all(feature = "wgpu", not(feature = "cuda")))]
+macro_rules! backends {
+    () => {
+        "cpu, wgpu"
+    };
+}
+#[cfg(all(not(feature = "wgpu"), feature = "cuda"))]
+macro_rules! backends {
+    () => {
+        "cpu, cuda"
+    };
+}
+#[cfg(not(any(feature = "wgpu", feature = "cuda")))]
+macro_rules! backends {
+    () => {
+        "cpu"
+    };
+}
+
+/// The version and the backends compiled in (`--backend` values this binary accepts).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (backends: ", backends!(), ")");
+
 #[derive(Debug, Parser)]
-#[command(name = "squadkit", version, about = "Fine-tune, inspect and score extractive QA (RoBERTa x SQuAD 2.0)")]
+#[command(name = "squadkit", version = VERSION, about = "Fine-tune, inspect and score extractive QA (RoBERTa x SQuAD 2.0)")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

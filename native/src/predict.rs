@@ -4,10 +4,11 @@
 //! `--evaluate`, scored by the official scorer (`eval.json`). Used by `squadkit predict` and
 //! `squadkit demo`.
 
-use crate::args::{AnswerArgs, WindowArgs};
+use crate::args::{user_cache_dir, AnswerArgs, DeviceArgs, WindowArgs};
 use crate::error::{CliError, Result};
 use crate::inputs::model_dir::{check_fit, config_path, read_config};
 use crate::inputs::{load_tokenizer, Split};
+use crate::model::batch::Padding;
 use crate::model::batch::{predict_logits, WindowLogits};
 use crate::model::weights::{self, HostTensor};
 use crate::model::{run_on, BackendKind, BackendTask};
@@ -37,7 +38,7 @@ pub struct PredictArgs {
     pub tokenizer: Option<PathBuf>,
     #[command(flatten)]
     pub window: WindowArgs,
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = crate::args::at_least_one)]
     pub per_device_eval_batch_size: usize,
     #[command(flatten)]
     pub answers: AnswerArgs,
@@ -47,20 +48,22 @@ pub struct PredictArgs {
     /// Also score the predictions against DATA's answers and write `eval.json`.
     #[arg(long)]
     pub evaluate: bool,
-    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
-    pub backend: BackendKind,
+    #[command(flatten)]
+    pub device: DeviceArgs,
 }
 
 struct PredictTask<'a> {
     args: &'a PredictArgs,
     set: &'a WindowSet,
     pad_id: u32,
+    padding: Padding,
 }
 
 impl BackendTask for PredictTask<'_> {
     type Output = WindowLogits;
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<WindowLogits> {
+    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> Result<WindowLogits> {
         let (_, model, report) = weights::load_model_dir::<B::InnerBackend>(&self.args.model, &device)?;
+        let model = model.with_kernels(kind.kernels());
         if report.fresh_qa_head() {
             let missing: Vec<&str> = report.missing.iter().map(String::as_str).collect();
             return Err(CliError::input(
@@ -71,7 +74,8 @@ impl BackendTask for PredictTask<'_> {
                 ),
             ));
         }
-        Ok(predict_logits(&model, &self.set.features, self.args.per_device_eval_batch_size.max(1), self.pad_id, &device))
+        let batch = self.args.per_device_eval_batch_size;
+        Ok(predict_logits(&model, &self.set.features, batch, self.pad_id, &self.padding, &device))
     }
 }
 
@@ -91,7 +95,9 @@ pub fn predict(args: &PredictArgs) -> Result<Option<Evaluation>> {
     let pad_id = tok.tokenizer.pad_id();
     let pipeline = QaPipeline::new(tok.tokenizer, args.window.preprocess_config(false), args.answers.decode_options())?;
     let set = pipeline.load(&args.data, Split::Validation)?;
-    let logits = run_on(args.backend, PredictTask { args, set: &set, pad_id })?;
+    let padding = args.device.padding(Some(args.per_device_eval_batch_size), args.window.max_seq_length);
+    args.device.configure_runtime(&user_cache_dir())?;
+    let logits = run_on(args.device.backend, PredictTask { args, set: &set, pad_id, padding })?;
     let decoded = pipeline::answers(&set.dataset, &set.features, logits.as_logits(), &pipeline.answers)?;
     let eval = args.evaluate.then(|| pipeline::score(&set.dataset, &decoded)).transpose()?;
     pipeline::write_answers(&mut files, out, &decoded)?;

@@ -6,7 +6,7 @@
 use burn::backend::{Autodiff, Flex};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
-use squadkit_native::model::roberta::{qa_loss, QaInput, QaOutput, RobertaForQuestionAnswering};
+use squadkit_native::model::roberta::{qa_loss, Kernels, QaInput, QaOutput, RobertaForQuestionAnswering};
 use squadkit_native::model::weights::{
     load_model_dir, model_to_tensors, parse_safetensors, save_model_dir, serialize_safetensors, to_host, HostTensor,
 };
@@ -103,26 +103,39 @@ fn check_logits<Bk: Backend>(out: &QaOutput<Bk>, start: &HostTensor, end: &HostT
     assert!(s <= 1e-4 && e <= 1e-4, "{what}: start {s:e}, end {e:e} > 1e-4");
 }
 
+/// The model's two forms: the CPU's (key mask folded into the score matmul, dropout masks
+/// drawn on the host) and the GPU's (additive key bias, device dropout), both computed here.
+const KERNELS: [(Kernels, &str); 2] = [(Kernels::CPU, "cpu kernels"), (Kernels::GPU, "gpu kernels")];
+
 #[test]
 fn logits_match_transformers_fused_and_plain_attention() {
     let device = Default::default();
     let g = golden();
     let inp = inputs();
     assert!(inp.mask.iter().any(|m| m.contains(&0)), "the fixture has padding");
-    // Inference backend: fused attention.
-    let out = tiny::<Inner>(&device).forward(batch(&inp, &device));
-    check_logits(&out, &g["start_logits"], &g["end_logits"], "flex, fused attention");
-    // Autodiff backend: plain matmul + softmax attention.
-    let out = tiny::<B>(&device).forward(batch(&inp, &device));
-    check_logits(&out, &g["start_logits"], &g["end_logits"], "autodiff flex, plain attention");
+    for (kernels, form) in KERNELS {
+        // Inference backend: fused attention.
+        let out = tiny::<Inner>(&device).with_kernels(kernels).forward(batch(&inp, &device));
+        check_logits(&out, &g["start_logits"], &g["end_logits"], &format!("flex, fused attention, {form}"));
+        // Autodiff backend: plain matmul + softmax attention.
+        let out = tiny::<B>(&device).with_kernels(kernels).forward(batch(&inp, &device));
+        check_logits(&out, &g["start_logits"], &g["end_logits"], &format!("autodiff flex, plain attention, {form}"));
+    }
 }
 
 #[test]
 fn loss_and_every_gradient_match_torch() {
+    for (kernels, form) in KERNELS {
+        eprintln!("{form}:");
+        loss_and_gradients_match_torch(kernels);
+    }
+}
+
+fn loss_and_gradients_match_torch(kernels: Kernels) {
     let device = Default::default();
     let g = golden();
     let inp = inputs();
-    let mut model = tiny::<B>(&device);
+    let mut model = tiny::<B>(&device).with_kernels(kernels);
     let out = model.forward(batch(&inp, &device));
     let loss = qa_loss(&out, int1(&inp.starts, &device), int1(&inp.ends, &device));
     let ours = host(loss.clone());
@@ -173,6 +186,50 @@ fn loss_and_every_gradient_match_torch() {
         worst.0,
         worst.1
     );
+}
+
+/// The empty rows that fill a GPU run's last batch up to the batch size (all padding, every
+/// key masked, labels at the ignore index) change neither the loss nor any gradient.
+#[test]
+fn filler_rows_change_neither_the_loss_nor_a_gradient() {
+    let device = Default::default();
+    let inp = inputs();
+    let seq = inp.ids[0].len();
+    let mut filled = inputs();
+    for _ in 0..3 {
+        filled.ids.push(vec![1; seq]);
+        filled.mask.push(vec![0; seq]);
+        filled.starts.push(seq as i64);
+        filled.ends.push(seq as i64);
+    }
+    for (kernels, form) in KERNELS {
+        let grads_of = |inp: &Inputs| {
+            let mut model = tiny::<B>(&device).with_kernels(kernels);
+            let loss = qa_loss(&model.forward(batch(inp, &device)), int1(&inp.starts, &device), int1(&inp.ends, &device));
+            let value = host(loss.clone()).data[0];
+            let grads = loss.backward();
+            struct Collect<'a>(&'a <B as burn::tensor::backend::AutodiffBackend>::Gradients, Vec<HostTensor>);
+            impl squadkit_native::model::roberta::ParamVisitor<B> for Collect<'_> {
+                fn visit<const D: usize>(
+                    &mut self,
+                    _: &str,
+                    p: &mut burn::module::Param<Tensor<B, D>>,
+                    layout: squadkit_native::model::roberta::Layout,
+                ) {
+                    self.1.push(p.val().grad(self.0).map(|t| to_host(t, layout)).expect("a gradient"));
+                }
+            }
+            let mut c = Collect(&grads, Vec::new());
+            model.visit_params(&mut c);
+            (value, c.1)
+        };
+        let ((l0, g0), (l1, g1)) = (grads_of(&inp), grads_of(&filled));
+        assert!(l1.is_finite() && (l0 - l1).abs() <= 1e-6 * l0.abs(), "{form}: loss {l0} vs {l1} with filler rows");
+        // Summed in another order over the batch: equal up to float rounding.
+        let worst = g0.iter().zip(&g1).map(|(a, b)| abs_err(a, b) / (1e-3 + abs_err(a, &zero_like(a)))).fold(0.0, f64::max);
+        eprintln!("{form}: filler rows: loss {l0} vs {l1}, gradients' worst diff {worst:.2e} of their largest value");
+        assert!(worst <= 1e-5, "{form}: gradients differ by {worst:e} with filler rows");
+    }
 }
 
 /// Parameters whose gradient is 0 in exact arithmetic (float noise on both sides, ~1e-10..1e-8):
@@ -421,7 +478,9 @@ fn wgpu_forward_matches_transformers_where_a_vulkan_driver_exists() {
         type W = burn::backend::Wgpu;
         let device = Default::default();
         let g = golden();
-        let out = tiny::<W>(&device).forward(batch(&inputs(), &device));
-        check_logits(&out, &g["start_logits"], &g["end_logits"], "wgpu, fused attention");
+        for (kernels, form) in KERNELS {
+            let out = tiny::<W>(&device).with_kernels(kernels).forward(batch(&inputs(), &device));
+            check_logits(&out, &g["start_logits"], &g["end_logits"], &format!("wgpu, fused attention, {form}"));
+        }
     }
 }

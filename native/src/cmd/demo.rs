@@ -12,7 +12,7 @@
 //!    `null_odds.json`), scores it with the official scorer (`OUT/eval.json`) and prints the
 //!    scores beside the always-no-answer baseline.
 
-use crate::args::{AnswerArgs, RecipeArg, StrategyArg, WindowArgs};
+use crate::args::{AnswerArgs, DeviceArgs, RecipeArg, StrategyArg, WindowArgs};
 use crate::error::{CliError, Result};
 use crate::model::BackendKind;
 use crate::predict::{predict, PredictArgs};
@@ -200,7 +200,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         answers: args.answers(),
         raw_logits: false,
         evaluate: true,
-        backend: args.backend,
+        device: DeviceArgs { backend: args.backend, ..DeviceArgs::default() },
     };
     let eval = predict(&pargs)?.expect("evaluate was asked");
     tracing::info!("[4/4] scores on {} held-out questions (official SQuAD v2.0 scorer)", eval.overall.total);

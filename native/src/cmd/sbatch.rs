@@ -6,7 +6,8 @@
 //! forwards USR1/TERM/INT to it. squadkit then finishes its step, saves a checkpoint and exits
 //! with [`EXIT_PREEMPTED`]; the script answers that status with `scontrol requeue`, and the
 //! requeued job resumes from the newest valid checkpoint (`--resume`). Any other status is the
-//! job's. `#SBATCH` lines can be overridden at submission by the same sbatch flags
+//! job's. Every job of the run shares one kernel cache (`--kernel-cache`, default
+//! RUN/kernel-cache), so only the first compiles and tunes GPU kernels. `#SBATCH` lines can be overridden at submission by the same sbatch flags
 //! (`--sbatch-arg=--mem=4G`), as sbatch itself allows.
 
 use crate::error::EXIT_PREEMPTED;
@@ -69,6 +70,11 @@ pub struct SbatchArgs {
     /// Seconds before the time limit at which SLURM sends USR1 (time to finish a step and save).
     #[arg(long, default_value_t = 300)]
     pub signal_seconds: u32,
+    /// The kernel cache every job of the run shares (compiled GPU kernels and autotune results,
+    /// one subdirectory per GPU model; `train --kernel-cache`): on a filesystem the compute
+    /// nodes share, so a requeued job starts warm [default: RUN/kernel-cache].
+    #[arg(long, value_name = "DIR")]
+    pub kernel_cache: Option<PathBuf>,
     /// The squadkit binary the job runs [default: this one].
     #[arg(long)]
     pub squadkit: Option<PathBuf>,
@@ -153,7 +159,10 @@ pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
 /// The training command the job runs, as `squadkit train` will parse it.
 fn train_command(args: &SbatchArgs) -> Vec<String> {
     let mut cmd = args.train_args.clone();
-    cmd.extend(["--output-dir".into(), absolute(&args.output_dir).display().to_string(), "--resume".into()]);
+    let run = absolute(&args.output_dir);
+    let cache = args.kernel_cache.as_deref().map(absolute).unwrap_or_else(|| run.join("kernel-cache"));
+    cmd.extend(["--output-dir".into(), run.display().to_string(), "--resume".into()]);
+    cmd.extend(["--kernel-cache".into(), cache.display().to_string()]);
     cmd
 }
 
@@ -167,8 +176,10 @@ fn check(args: &SbatchArgs) -> Result<()> {
         }
     }
     check_time(&args.time)?;
-    if args.train_args.iter().any(|a| a == "--output-dir" || a.starts_with("--output-dir=")) {
-        return Err(CliError::Invalid("give the run directory as `squadkit sbatch --output-dir`, not after `--`".into()));
+    for (flag, what) in [("--output-dir", "the run directory"), ("--kernel-cache", "the kernel cache")] {
+        if args.train_args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}="))) {
+            return Err(CliError::Invalid(format!("give {what} as `squadkit sbatch {flag}`, not after `--`")));
+        }
     }
     let train_cmd = std::iter::once("squadkit train".to_string()).chain(train_command(args));
     if let Err(e) = <crate::train::TrainCommand as clap::Parser>::try_parse_from(train_cmd) {
@@ -352,7 +363,8 @@ mod tests {
             "#SBATCH --output=/runs/r1/slurm-%j.out\n",
             "module load cuda/12.4\n",
             "trap 'forward USR1' USR1\n",
-            "/opt/squadkit train --model 'my model' --train-file data/train.json --num-train-epochs 2 --output-dir /runs/r1 --resume &\n",
+            "/opt/squadkit train --model 'my model' --train-file data/train.json --num-train-epochs 2 --output-dir /runs/r1 --resume \
+             --kernel-cache /runs/r1/kernel-cache &\n",
             "if [ \"$status\" -eq 75 ]; then",
             "scontrol requeue \"$SLURM_JOB_ID\"",
         ] {
@@ -409,5 +421,13 @@ mod tests {
         assert!(e.contains("not valid for `squadkit train`") && e.contains("--train-file"), "{e}");
         let e = script_of(&["--output-dir", "/r", "--", "--model", "m", "--train-file", "t", "--learning-rate", "NaN"]);
         assert!(e.unwrap_err().to_string().contains("--learning-rate"));
+        let e = script_of(&["--output-dir", "/r", "--", "--model", "m", "--train-file", "t", "--kernel-cache=/c"]).unwrap_err();
+        assert!(e.to_string().contains("give the kernel cache as `squadkit sbatch --kernel-cache`"), "{e}");
+    }
+
+    #[test]
+    fn every_job_of_a_run_shares_one_kernel_cache() {
+        let s = script_of(&["--output-dir", "/r", "--kernel-cache", "/shared/kc", "--", "--model", "m", "--train-file", "t"]);
+        assert!(s.unwrap().contains("--resume --kernel-cache /shared/kc &\n"));
     }
 }

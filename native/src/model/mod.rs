@@ -1,13 +1,17 @@
 //! The model: RoBERTa for question answering in burn ([`roberta`]), HF model directories in
-//! and out ([`weights`]), windows in and logits out ([`batch`]), and the burn backend chosen at run time (`--backend cpu|wgpu|cuda`;
-//! each is a cargo feature of this crate: `flex` (the CPU backend, default), `wgpu`, `cuda`).
+//! and out ([`weights`]), windows in and logits out ([`batch`]), the GPU runtime's kernel
+//! caches, compile counter and memory ([`runtime`]), and the burn backend chosen at run time
+//! (`--backend cpu|wgpu|cuda`; each is a cargo feature of this crate: `flex` (the CPU backend,
+//! default), `wgpu`, `cuda`).
 
 pub mod batch;
 pub mod roberta;
+pub mod runtime;
 pub mod weights;
 
 use crate::error::{CliError, Result};
 use burn::tensor::backend::AutodiffBackend;
+use roberta::Kernels;
 
 /// Which burn backend to run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -27,6 +31,19 @@ impl BackendKind {
             BackendKind::Wgpu => "wgpu",
             BackendKind::Cuda => "cuda",
         }
+    }
+
+    /// The forms the model computes its device-dependent operations in on this backend.
+    pub fn kernels(self) -> Kernels {
+        match self {
+            BackendKind::Cpu => Kernels::CPU,
+            BackendKind::Wgpu | BackendKind::Cuda => Kernels::GPU,
+        }
+    }
+
+    /// Whether this is a GPU backend (bounded batch shapes by default, kernel caches).
+    pub fn is_gpu(self) -> bool {
+        self != BackendKind::Cpu
     }
 
     fn feature(self) -> &'static str {
@@ -49,28 +66,32 @@ pub type WgpuBackend = burn::backend::Wgpu;
 pub type CudaBackend = burn::backend::Cuda;
 
 /// Work generic over the backend: `run` gets the autodiff backend (use
-/// `B::InnerBackend` for inference) and its device.
+/// `B::InnerBackend` for inference), its device, and which backend it is (for the model's
+/// [`Kernels`]: `kind.kernels()`).
 pub trait BackendTask {
     type Output;
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Self::Output>;
+    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> Result<Self::Output>;
 }
 
 /// Run `task` on the backend `kind`: an error when it is not compiled in or has no device.
+/// On a GPU backend, cubecl's settings ([`runtime::configure`]) must be made before this.
 pub fn run_on<T: BackendTask>(kind: BackendKind, task: T) -> Result<T::Output> {
     match kind {
         #[cfg(feature = "flex")]
-        BackendKind::Cpu => task.run::<burn::backend::Autodiff<CpuBackend>>(Default::default()),
+        BackendKind::Cpu => task.run::<burn::backend::Autodiff<CpuBackend>>(Default::default(), kind),
         #[cfg(feature = "wgpu")]
         BackendKind::Wgpu => {
+            runtime::configure(None)?;
             let device = Default::default();
             probe::<WgpuBackend>(kind, &device)?;
-            task.run::<burn::backend::Autodiff<WgpuBackend>>(device)
+            task.run::<burn::backend::Autodiff<WgpuBackend>>(device, kind)
         }
         #[cfg(feature = "cuda")]
         BackendKind::Cuda => {
+            runtime::configure(None)?;
             let device = Default::default();
             probe::<CudaBackend>(kind, &device)?;
-            task.run::<burn::backend::Autodiff<CudaBackend>>(device)
+            task.run::<burn::backend::Autodiff<CudaBackend>>(device, kind)
         }
         #[allow(unreachable_patterns)]
         _ => Err(not_compiled(kind)),

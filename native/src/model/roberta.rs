@@ -7,8 +7,14 @@
 //! Generic over the burn backend. Under autodiff the attention is the plain
 //! matmul + softmax + dropout (burn's fused attention has no backward); for inference it is
 //! burn's fused `attention`. Dropout is active only on autodiff backends (training), as with
-//! burn's `Dropout` (on the CPU backend its mask is drawn in parallel here: [`dropout`]); set the
-//! config's dropout probabilities to 0 to turn it off.
+//! burn's `Dropout`; set the config's dropout probabilities to 0 to turn it off.
+//!
+//! How a few operations are computed depends on the device, and is chosen once, when the
+//! model is built for a backend ([`Kernels`], [`RobertaForQuestionAnswering::with_kernels`]):
+//! on the CPU the key mask rides inside the attention matmul, dropout masks are drawn on every
+//! core and the fused attention is split by heads over the thread pool; on a GPU the model
+//! uses the shapes GPU kernels are made for (a plain additive key mask, burn's own dropout,
+//! fused attention with its default scale, which takes the flash-attention kernels).
 //!
 //! Mixed precision: parameters are always stored in float32 (the master weights); with
 //! [`RobertaForQuestionAnswering::with_compute_dtype`] (bf16 on CUDA) every matmul runs in that
@@ -258,7 +264,48 @@ impl RobertaConfig {
             qa_outputs: linear(h, 2),
             compute_dtype: None,
             fused_attention: true,
+            kernels: Kernels::default(),
         }
+    }
+}
+
+/// How the model computes the operations whose best form depends on the device; chosen once
+/// for a backend ([`Kernels::CPU`], [`Kernels::GPU`]), never by looking at the backend's name
+/// in the forward pass. Every choice gives the same values up to float rounding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kernels {
+    /// How the key (padding) mask enters the training attention's scores.
+    pub attention_mask: MaskForm,
+    /// Draw dropout masks on the host, on every core, from a counter-based generator
+    /// ([`dropout`]), instead of with burn's `Dropout` on the device.
+    pub host_dropout: bool,
+    /// Split burn's fused attention (inference) over the CPU thread pool by heads.
+    pub split_heads: bool,
+}
+
+/// How the key mask is added to the attention scores under autodiff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaskForm {
+    /// `[q·scale | 1]·[k | bias]ᵀ`: one more column in the matmul (K = head_dim + 1). On the
+    /// CPU backend a separate broadcast add over `[batch, heads, seq, seq]` was a third of a
+    /// tiny model's train step.
+    Folded,
+    /// `q·scale·kᵀ + bias`: the matmul shapes tensor-core kernels are tuned for (K = head_dim),
+    /// and one broadcast add, which a GPU fuses.
+    Additive,
+}
+
+impl Kernels {
+    /// burn's Flex CPU backend.
+    pub const CPU: Kernels = Kernels { attention_mask: MaskForm::Folded, host_dropout: true, split_heads: true };
+    /// cubecl backends (CUDA, WGPU): burn's own operations in the shapes its kernels expect.
+    pub const GPU: Kernels = Kernels { attention_mask: MaskForm::Additive, host_dropout: false, split_heads: false };
+}
+
+impl Default for Kernels {
+    /// The GPU forms: plain burn operations, right on every backend.
+    fn default() -> Self {
+        Kernels::GPU
     }
 }
 
@@ -304,6 +351,9 @@ pub struct RobertaForQuestionAnswering<B: Backend> {
     /// Inference uses burn's fused attention unless this is false (autodiff never does).
     #[module(skip)]
     fused_attention: bool,
+    /// The device-dependent forms of a few operations.
+    #[module(skip)]
+    kernels: Kernels,
 }
 
 #[derive(Module, Debug)]
@@ -354,12 +404,21 @@ const MASKED: f64 = -1e30;
 struct KeyMask<B: Backend> {
     /// `[batch, 1, 1, seq]`, true = a masked key (burn's fused attention).
     masked: Tensor<B, 4, Bool>,
-    /// `[batch, 1, seq, 1]`, one value per key: 0 for a real key, [`MASKED`] for padding,
+    /// `[batch, 1, 1, seq]`, one value per key: 0 for a real key, [`MASKED`] for padding,
     /// added to the scores as transformers adds its extended attention mask. The scores are
     /// small against 1e30, so a masked score is exactly [`MASKED`] and the probabilities (and
     /// their gradients) are those of a `mask_fill`. See [`RobertaAttention::forward`] for how
-    /// it is added.
+    /// it is added ([`MaskForm`]).
     bias: Tensor<B, 4>,
+}
+
+/// What every layer's forward needs besides its input: the compute dtype, whether inference
+/// uses the fused attention, and the device-dependent forms.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    cd: Option<FloatDType>,
+    fused: bool,
+    kernels: Kernels,
 }
 
 impl<B: Backend> RobertaForQuestionAnswering<B> {
@@ -388,6 +447,16 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
         self
     }
 
+    /// Compute the device-dependent operations in these forms (see [`Kernels`]).
+    pub fn with_kernels(mut self, kernels: Kernels) -> Self {
+        self.kernels = kernels;
+        self
+    }
+
+    pub fn kernels(&self) -> Kernels {
+        self.kernels
+    }
+
     pub fn compute_dtype(&self) -> Option<FloatDType> {
         self.compute_dtype
     }
@@ -402,12 +471,12 @@ impl<B: Backend> RobertaForQuestionAnswering<B> {
         let [batch, seq] = input.input_ids.dims();
         let keep = input.attention_mask.equal_elem(0); // true = masked key
         let masked: Tensor<B, 4, Bool> = keep.reshape([batch, 1, 1, seq]);
-        let bias =
-            Tensor::zeros([batch, 1, seq, 1], &masked.device()).mask_fill(masked.clone().reshape([batch, 1, seq, 1]), MASKED);
+        let bias = Tensor::zeros([batch, 1, 1, seq], &masked.device()).mask_fill(masked.clone(), MASKED);
         let key_mask = KeyMask { masked, bias };
-        let mut x = self.embeddings.forward(input.input_ids);
+        let run = Run { cd, fused: self.fused_attention, kernels: self.kernels };
+        let mut x = self.embeddings.forward(input.input_ids, run);
         for layer in &self.layers {
-            x = layer.forward(x, key_mask.clone(), cd, self.fused_attention);
+            x = layer.forward(x, key_mask.clone(), run);
         }
         let logits = linear(&self.qa_outputs, x, cd);
         let start_logits = logits.clone().narrow(2, 0, 1).squeeze_dim::<2>(2);
@@ -448,7 +517,7 @@ impl<B: Backend> RobertaEmbeddings<B> {
     /// word + token type (all 0 for RoBERTa) + position, LayerNorm, dropout. Position ids
     /// count the real tokens from `pad + 1`; padding gets position `pad`. As with PyTorch's
     /// `padding_idx`, the padding rows of the word and position tables get no gradient.
-    fn forward(&self, input_ids: Tensor<B, 2, Int>) -> Tensor<B, 3> {
+    fn forward(&self, input_ids: Tensor<B, 2, Int>, run: Run) -> Tensor<B, 3> {
         let [batch, seq] = input_ids.dims();
         let pad = self.pad_token_id as i64;
         let is_pad = input_ids.clone().equal_elem(pad);
@@ -463,7 +532,7 @@ impl<B: Backend> RobertaEmbeddings<B> {
         let positions = without_pad_grad(self.position_embeddings.forward(position_ids));
         let token_type = self.token_type_embeddings.weight.val().narrow(0, 0, 1).reshape([1, 1, hidden]);
         let x = words + token_type + positions;
-        dropout(&self.dropout, self.layer_norm.forward(x))
+        dropout(&self.dropout, self.layer_norm.forward(x), run.kernels)
     }
 
     fn visit_params<V: ParamVisitor<B>>(&mut self, prefix: &str, v: &mut V) {
@@ -476,10 +545,11 @@ impl<B: Backend> RobertaEmbeddings<B> {
 
 impl<B: Backend> RobertaLayer<B> {
     /// Self-attention block, then GELU feed-forward with a residual and post-LayerNorm.
-    fn forward(&self, x: Tensor<B, 3>, key_mask: KeyMask<B>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
-        let attn = self.attention.forward(x, key_mask, cd, fused);
+    fn forward(&self, x: Tensor<B, 3>, key_mask: KeyMask<B>, run: Run) -> Tensor<B, 3> {
+        let cd = run.cd;
+        let attn = self.attention.forward(x, key_mask, run);
         let inner = gelu(linear(&self.intermediate_dense, attn.clone(), cd));
-        let out = dropout(&self.output_dropout, linear(&self.output_dense, inner, cd));
+        let out = dropout(&self.output_dropout, linear(&self.output_dense, inner, cd), run.kernels);
         self.output_layer_norm.forward(out + attn)
     }
 
@@ -492,7 +562,8 @@ impl<B: Backend> RobertaLayer<B> {
 }
 
 impl<B: Backend> RobertaAttention<B> {
-    fn forward(&self, x: Tensor<B, 3>, key_mask: KeyMask<B>, cd: Option<FloatDType>, fused: bool) -> Tensor<B, 3> {
+    fn forward(&self, x: Tensor<B, 3>, key_mask: KeyMask<B>, run: Run) -> Tensor<B, 3> {
+        let cd = run.cd;
         let [batch, seq, hidden] = x.dims();
         let heads = self.num_heads;
         let head_dim = hidden / heads;
@@ -501,31 +572,33 @@ impl<B: Backend> RobertaAttention<B> {
         let k = to_compute(split(linear(&self.key, x.clone(), cd)), cd);
         let v = to_compute(split(linear(&self.value, x.clone(), cd)), cd);
         let scale = 1.0 / (head_dim as f64).sqrt();
-        let context = if B::ad_enabled(&x.device()) || !fused {
-            // Training: plain attention, so it has a backward and attention dropout.
-            // scores = [q·scale | 1] · [k | bias]ᵀ = q·kᵀ·scale + bias: the key mask rides in
-            // the matmul as one more column. As a separate `+ bias` (or a `mask_fill`) over the
-            // [batch, heads, seq, seq] scores, the CPU backend walked the per-window broadcast
-            // element by element: a third of a tiny model's train step. Scaling q rather than
-            // the scores is seq / head_dim times fewer products, and the same values when the
-            // scale is a power of two (head_dim 64: roberta-base and -large).
-            let device = q.device();
-            let ones = to_compute(Tensor::ones([batch, heads, seq, 1], &device), cd);
-            let bias = to_compute(key_mask.bias.expand([batch, heads, seq, 1]), cd);
-            let q1 = Tensor::cat(vec![q * scale, ones], 3);
-            let k1 = Tensor::cat(vec![k, bias], 3);
-            let scores = to_f32(q1.matmul(k1.transpose()), cd);
-            let probs = dropout(&self.dropout, softmax(scores, 3));
+        let context = if B::ad_enabled(&x.device()) || !run.fused {
+            // Training: plain attention, so it has a backward and attention dropout. Scaling q
+            // rather than the scores is seq / head_dim times fewer products, and the same
+            // values when the scale is a power of two (head_dim 64: roberta-base and -large).
+            let scores = match run.kernels.attention_mask {
+                MaskForm::Folded => {
+                    // [q·scale | 1] · [k | bias]ᵀ = q·kᵀ·scale + bias: the key mask rides in
+                    // the matmul as one more column.
+                    let device = q.device();
+                    let ones = to_compute(Tensor::ones([batch, heads, seq, 1], &device), cd);
+                    let bias = to_compute(key_mask.bias.reshape([batch, 1, seq, 1]).expand([batch, heads, seq, 1]), cd);
+                    let q1 = Tensor::cat(vec![q * scale, ones], 3);
+                    let k1 = Tensor::cat(vec![k, bias], 3);
+                    to_f32(q1.matmul(k1.transpose()), cd)
+                }
+                MaskForm::Additive => to_f32((q * scale).matmul(k.transpose()), cd) + key_mask.bias,
+            };
+            let probs = dropout(&self.dropout, softmax(scores, 3), run.kernels);
             to_f32(to_compute(probs, cd).matmul(v), cd)
         } else {
-            let options = AttentionModuleOptions { scale: Some(scale), softcap: None, is_causal: false };
             // One mask per window, shared by the heads: burn-flex copies the mask to contiguous
             // memory, and copying it per head was 5% of a CPU forward.
             let mask = key_mask.masked.expand([batch, 1, seq, seq]);
-            to_f32(fused_attention(q, k, v, mask, options), cd)
+            to_f32(fused_attention(q, k, v, mask, run.kernels.split_heads), cd)
         };
         let context = context.swap_dims(1, 2).reshape([batch, seq, hidden]);
-        let out = dropout(&self.output_dropout, linear(&self.output_dense, context, cd));
+        let out = dropout(&self.output_dropout, linear(&self.output_dense, context, cd), run.kernels);
         self.output_layer_norm.forward(out + x)
     }
 
@@ -539,18 +612,18 @@ impl<B: Backend> RobertaAttention<B> {
 }
 
 /// Inverted dropout, as burn's `Dropout::forward` (active on autodiff backends only; kept
-/// values scaled by 1 / (1 - p)). On the Flex CPU backend the mask is drawn here, on every
-/// core, from a counter-based generator (SplitMix64 of the element index) seeded by one draw
-/// from the backend's RNG — which the trainer reseeds per step, so masks stay a function of
-/// the step and a resumed run draws what an uninterrupted one would. burn draws it element by
-/// element with one thread's ChaCha20: ~22% of a CPU train step. Other backends draw it on the
-/// device, through burn's `Dropout`.
-fn dropout<B: Backend, const D: usize>(d: &Dropout, x: Tensor<B, D>) -> Tensor<B, D> {
+/// values scaled by 1 / (1 - p)). With [`Kernels::host_dropout`] (the CPU) the mask is drawn
+/// here, on every core, from a counter-based generator (SplitMix64 of the element index)
+/// seeded by one draw from the backend's RNG — which the trainer reseeds per step, so masks
+/// stay a function of the step and a resumed run draws what an uninterrupted one would. burn
+/// draws it element by element with one thread's ChaCha20: ~22% of a CPU train step. On a
+/// GPU burn's `Dropout` draws it on the device.
+fn dropout<B: Backend, const D: usize>(d: &Dropout, x: Tensor<B, D>, kernels: Kernels) -> Tensor<B, D> {
     let device = x.device();
     if !B::ad_enabled(&device) || d.prob == 0.0 {
         return x;
     }
-    if !on_cpu_backend::<B>(&device) {
+    if !kernels.host_dropout {
         return d.forward(x);
     }
     let draw = Tensor::<B, 1>::random([2], Distribution::Uniform(0.0, 1.0), &device).into_data().convert::<f32>();
@@ -561,25 +634,21 @@ fn dropout<B: Backend, const D: usize>(d: &Dropout, x: Tensor<B, D>) -> Tensor<B
     x * Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device)
 }
 
-/// Whether `B` is burn's Flex CPU backend (or autodiff over it), where two ops are done here
-/// differently: [`dropout`] masks and [`fused_attention`].
-fn on_cpu_backend<B: Backend>(device: &B::Device) -> bool {
-    let name = B::name(device);
-    name == "flex" || name.ends_with("<flex>")
-}
-
-/// burn's fused attention (inference). On the CPU backend, the heads are split over the
-/// thread pool: burn-flex computes the (window, head) pairs one after another on one thread,
-/// which left the other cores idle for about a third of a roberta-base forward.
+/// burn's fused attention (inference), with its default scale 1/√head_dim: a scale, a bias
+/// or a softcap given explicitly sends cubecl backends to the unfused fallback. With
+/// `split_heads` (the CPU), the heads are split over the thread pool: burn-flex computes the
+/// (window, head) pairs one after another on one thread, which left the other cores idle for
+/// about a third of a roberta-base forward.
 fn fused_attention<B: Backend>(
     q: Tensor<B, 4>,
     k: Tensor<B, 4>,
     v: Tensor<B, 4>,
     mask: Tensor<B, 4, Bool>,
-    options: AttentionModuleOptions,
+    split_heads: bool,
 ) -> Tensor<B, 4> {
+    let options = AttentionModuleOptions { scale: None, softcap: None, is_causal: false };
     let heads = q.dims()[1];
-    let parts = if on_cpu_backend::<B>(&q.device()) { rayon::current_num_threads().min(heads) } else { 1 };
+    let parts = if split_heads { rayon::current_num_threads().min(heads) } else { 1 };
     if parts <= 1 {
         return attention(q, k, v, Some(mask), None, options);
     }

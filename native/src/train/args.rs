@@ -1,9 +1,8 @@
 //! `squadkit train`'s command line: inputs, the run directory, window and answer options,
-//! the backend, and the hyperparameters ([`Hyper`], flattened in with the HF Trainer's names).
+//! the device, and the hyperparameters ([`Hyper`], flattened in with the HF Trainer's names).
 
 use super::state::Hyper;
-use crate::args::{AnswerArgs, WindowArgs};
-use crate::model::BackendKind;
+use crate::args::{AnswerArgs, DeviceArgs, WindowArgs};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -55,8 +54,13 @@ pub struct TrainArgs {
     pub hyper: Hyper,
     #[command(flatten)]
     pub answers: AnswerArgs,
-    #[arg(long, value_enum, default_value_t = BackendKind::Cpu)]
-    pub backend: BackendKind,
+    #[command(flatten)]
+    pub device: DeviceArgs,
+    /// Run every batch shape of the run once (train and evaluation) and exit: on a GPU this
+    /// fills the kernel cache, so that the run itself (e.g. the compute job) starts at full
+    /// speed. Writes nothing but the cache; prints the shapes and the time taken.
+    #[arg(long, conflicts_with_all = ["resume", "overwrite_output_dir"])]
+    pub warmup_only: bool,
     #[arg(long, value_enum, hide = true)]
     pub precision: Option<Precision>,
     /// Stop as a signal would after this many steps of this invocation (tests, time-boxed runs).

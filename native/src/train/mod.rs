@@ -14,6 +14,6 @@ pub mod state;
 pub mod trainer;
 
 pub use args::{TrainArgs, TrainCommand};
-pub use run::train;
+pub use run::{train, warmup};
 pub use state::{EvalStrategy, Hyper};
-pub use trainer::Outcome;
+pub use trainer::{Outcome, Warmup};

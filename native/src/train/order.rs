@@ -37,8 +37,24 @@ pub const DATA_ORDER: u64 = 1;
 /// The stream of the backend's RNG (dropout), reseeded before every step (keyed by step).
 pub const STEP_RNG: u64 = 2;
 
-/// The micro-batches of one epoch: window indices, in training order.
-pub fn epoch_batches(lengths: &[usize], batch: usize, seed: u64, epoch: u64, group_by_length: bool) -> Vec<Vec<usize>> {
+/// The micro-batches of one epoch: window indices, in training order; with `drop_last`, without
+/// the partial batch (HF's `dataloader_drop_last`).
+pub fn epoch_batches(
+    lengths: &[usize],
+    batch: usize,
+    seed: u64,
+    epoch: u64,
+    group_by_length: bool,
+    drop_last: bool,
+) -> Vec<Vec<usize>> {
+    let mut batches = ordered_batches(lengths, batch, seed, epoch, group_by_length);
+    if drop_last {
+        batches.retain(|b| b.len() == batch.max(1));
+    }
+    batches
+}
+
+fn ordered_batches(lengths: &[usize], batch: usize, seed: u64, epoch: u64, group_by_length: bool) -> Vec<Vec<usize>> {
     let n = lengths.len();
     let mut order: Vec<usize> = (0..n).collect();
     let mut rng = SplitMix::new(derive_seed(seed, DATA_ORDER, epoch));
@@ -71,13 +87,21 @@ mod tests {
     #[test]
     fn epochs_are_seeded_permutations() {
         let lengths = vec![10; 23];
-        let a = epoch_batches(&lengths, 4, 42, 0, false);
-        assert_eq!(a, epoch_batches(&lengths, 4, 42, 0, false));
-        assert_ne!(a, epoch_batches(&lengths, 4, 42, 1, false));
+        let a = epoch_batches(&lengths, 4, 42, 0, false, false);
+        assert_eq!(a, epoch_batches(&lengths, 4, 42, 0, false, false));
+        assert_ne!(a, epoch_batches(&lengths, 4, 42, 1, false, false));
         assert_eq!(a.len(), 6);
         let mut all: Vec<usize> = a.concat();
         all.sort();
         assert_eq!(all, (0..23).collect::<Vec<_>>());
+        // drop_last: the same order without the partial batch, grouped or not.
+        for grouped in [false, true] {
+            let full = epoch_batches(&lengths, 4, 42, 0, grouped, false);
+            let dropped = epoch_batches(&lengths, 4, 42, 0, grouped, true);
+            assert_eq!(dropped.len(), 5);
+            assert!(dropped.iter().all(|b| b.len() == 4));
+            assert_eq!(dropped, full.into_iter().filter(|b| b.len() == 4).collect::<Vec<_>>());
+        }
     }
 
     #[test]
@@ -86,8 +110,8 @@ mod tests {
         let lengths: Vec<usize> = (0..500).map(|_| 20 + r.below(100)).collect();
         let padded =
             |bs: &[Vec<usize>]| -> usize { bs.iter().map(|b| b.len() * b.iter().map(|&i| lengths[i]).max().unwrap()).sum() };
-        let plain = epoch_batches(&lengths, 8, 1, 0, false);
-        let grouped = epoch_batches(&lengths, 8, 1, 0, true);
+        let plain = epoch_batches(&lengths, 8, 1, 0, false, false);
+        let grouped = epoch_batches(&lengths, 8, 1, 0, true, false);
         let mut all = grouped.concat();
         all.sort();
         assert_eq!(all, (0..500).collect::<Vec<_>>());

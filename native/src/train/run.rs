@@ -6,12 +6,12 @@ use super::args::TrainArgs;
 use super::checkpoint;
 use super::rundir::{Claim, RunDir};
 use super::state::{EvalStrategy, Hyper};
-use super::trainer::{Outcome, RunSpec, Trainer};
+use super::trainer::{Outcome, RunSpec, Trainer, Warmup};
 use crate::error::{CliError, Result};
 use crate::inputs::model_dir::{check_fit, config_path, read_config};
 use crate::inputs::{load_tokenizer, Split};
 use crate::model::roberta::{RobertaConfig, RobertaForQuestionAnswering};
-use crate::model::{run_on, weights, BackendTask};
+use crate::model::{run_on, weights, BackendKind, BackendTask};
 use crate::pipeline::{QaPipeline, WindowSet};
 use crate::signals::StopFlag;
 use burn::tensor::backend::AutodiffBackend;
@@ -66,7 +66,7 @@ pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
 /// On the CPU, refuse a model whose training state (weights, gradients and AdamW's two
 /// moments, float32) cannot fit in the memory available now: an error instead of an abort.
 fn check_memory(config: &RobertaConfig, args: &TrainArgs, config_file: &Path) -> Result<()> {
-    if args.backend != crate::model::BackendKind::Cpu {
+    if args.device.backend != crate::model::BackendKind::Cpu {
         return Ok(());
     }
     let Some(available) = available_memory() else { return Ok(()) };
@@ -122,12 +122,25 @@ fn latest_checkpoint(run_dir: &Path) -> Result<Option<PathBuf>> {
     }
 }
 
-struct TrainTask<'a>(&'a Prepared);
+/// What a [`TrainTask`] does on the backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Train,
+    WarmupOnly,
+}
+
+/// What a [`TrainTask`] ends with.
+enum Done {
+    Trained(Outcome),
+    WarmedUp(Warmup),
+}
+
+struct TrainTask<'a>(&'a Prepared, Mode);
 
 impl BackendTask for TrainTask<'_> {
-    type Output = Outcome;
-    fn run<B: AutodiffBackend>(self, device: B::Device) -> Result<Outcome> {
-        let p = self.0;
+    type Output = Done;
+    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> Result<Done> {
+        let (p, mode) = (self.0, self.1);
         let a = &p.args;
         B::seed(&device, p.hyper.seed);
         let model: RobertaForQuestionAnswering<B> = match (&a.model, &p.resume) {
@@ -142,6 +155,8 @@ impl BackendTask for TrainTask<'_> {
             _ => p.config.init(&device),
         };
         let stop = StopFlag::install().map_err(|e| CliError::Internal(format!("cannot install signal handlers: {e}")))?;
+        let max_width = a.window.max_seq_length;
+        let micro_batch = p.hyper.per_device_train_batch_size;
         let spec = RunSpec {
             out: &a.output_dir,
             config: &p.config,
@@ -154,8 +169,20 @@ impl BackendTask for TrainTask<'_> {
             stop,
             resume: p.resume.clone(),
             stop_after: a.stop_after,
+            // A dropped last batch needs no filling.
+            padding: a.device.padding((!p.hyper.dataloader_drop_last).then_some(micro_batch), max_width),
+            eval_padding: a.device.padding(Some(p.hyper.per_device_eval_batch_size), max_width),
+            backend: kind,
+            warmup_only: mode == Mode::WarmupOnly,
         };
-        Trainer::new(spec, model, &device)?.run()
+        let mut trainer = Trainer::new(spec, model, &device)?;
+        match mode {
+            Mode::Train => trainer.run().map(Done::Trained),
+            Mode::WarmupOnly => {
+                trainer.log_shapes()?;
+                trainer.warmup().map(Done::WarmedUp)
+            }
+        }
     }
 }
 
@@ -175,8 +202,23 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     );
     let text = serde_json::to_string_pretty(&prepared.hyper).expect("hyperparameters serialise") + "\n";
     crate::output::write_owned(&args.output_dir.join("train_args.json"), text.as_bytes())?;
-    match run_on(args.backend, TrainTask(&prepared))? {
-        Outcome::Preempted { signal, checkpoint } => Err(CliError::Preempted { signal, checkpoint }),
-        finished => Ok(finished),
+    args.device.configure_runtime(&args.output_dir)?;
+    match run_on(args.device.backend, TrainTask(&prepared, Mode::Train))? {
+        Done::Trained(Outcome::Preempted { signal, checkpoint }) => Err(CliError::Preempted { signal, checkpoint }),
+        Done::Trained(finished) => Ok(finished),
+        Done::WarmedUp(_) => unreachable!("a training task trains"),
+    }
+}
+
+/// `train --warmup-only`: run each batch shape of the run once (on a GPU: compile and tune
+/// every kernel into the kernel cache) and change nothing else. The run directory is locked
+/// meanwhile (a run in it is not disturbed: its checkpoints, logs and models stay as they are).
+pub fn warmup(args: &TrainArgs) -> Result<Warmup> {
+    let _run_dir = RunDir::claim(&args.output_dir, Claim::Resume)?;
+    let prepared = prepare(args)?;
+    args.device.configure_runtime(&args.output_dir)?;
+    match run_on(args.device.backend, TrainTask(&prepared, Mode::WarmupOnly))? {
+        Done::WarmedUp(w) => Ok(w),
+        Done::Trained(_) => unreachable!("a warm-up task only warms up"),
     }
 }

@@ -2,12 +2,19 @@
 //! logged step or evaluation, which the web app plots) and what a person watching sees (an
 //! indicatif progress bar on a terminal, plain lines in a batch log).
 //!
-//! Every line has `event` (`"train"`, `"eval"`, `"resume"`, `"stop"`), `step`, `epoch` and
-//! `wall_time` (seconds since the run first started, carried across resumes); train lines add
-//! `loss`, `learning_rate`, `grad_norm`, `samples_per_second`, `tokens_per_second` (real,
-//! non-padding tokens); eval lines add the scorer's keys (`exact`, `f1`, `HasAns_f1`, ...,
-//! `best_f1`, `best_f1_thresh`). On resume, lines after the checkpoint's step (written by the
-//! interrupted attempt) are dropped, so the log reads as one uninterrupted run.
+//! Every line has `event` (`"shapes"`, `"first_step"`, `"train"`, `"eval"`, `"resume"`,
+//! `"stop"`), `step`, `epoch` and `wall_time` (seconds since the run first started, carried
+//! across resumes). `shapes` lists the run's batch shapes (`[rows, width]`, train and eval);
+//! `first_step` times an attempt's first step (`step_time`: on a GPU, kernel compilation and
+//! autotuning included; `kernels_compiled`). Train lines add `loss`, `learning_rate`,
+//! `grad_norm`, and over the steps after the attempt's first: `step_time` (mean seconds per
+//! optimizer step), `samples_per_second`, `tokens_per_second` (real, non-padding tokens), then
+//! `peak_memory_bytes` (the most the backend has held at a logged step: the process's peak
+//! resident set on the CPU, cubecl's reserved device memory on a GPU) and, on a GPU,
+//! `kernels_compiled` (so far, by this process). Eval lines add the scorer's keys (`exact`,
+//! `f1`, `HasAns_f1`, ..., `best_f1`, `best_f1_thresh`). On resume, lines after the
+//! checkpoint's step (written by the interrupted attempt) are dropped, so the log reads as one
+//! uninterrupted run.
 
 use crate::error::{CliError, Result};
 use serde::Serialize;
@@ -24,16 +31,43 @@ pub fn metrics_path(run_dir: &Path) -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
 pub enum Event {
-    /// The mean over the steps since the last train line.
+    /// The batch shapes (`[rows, width]`) the run uses, when it starts or resumes.
+    Shapes {
+        step: u64,
+        epoch: f64,
+        train: Vec<[usize; 2]>,
+        eval: Vec<[usize; 2]>,
+        wall_time: f64,
+    },
+    /// The first step of an attempt, timed to its end on the device.
+    #[serde(rename = "first_step")]
+    FirstStep {
+        step: u64,
+        epoch: f64,
+        step_time: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kernels_compiled: Option<u64>,
+        wall_time: f64,
+    },
+    /// The mean over the steps since the last train line (timings: over those after the
+    /// attempt's first step; absent when there are none).
     Train {
         step: u64,
         epoch: f64,
         loss: f64,
         learning_rate: f64,
         grad_norm: f64,
-        samples_per_second: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        step_time: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        samples_per_second: Option<f64>,
         /// Real (non-padding) tokens.
-        tokens_per_second: f64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tokens_per_second: Option<f64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        peak_memory_bytes: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        kernels_compiled: Option<u64>,
         wall_time: f64,
     },
     /// The official scorer's keys (`exact`, `f1`, `HasAns_f1`, ..., `best_f1_thresh`).
@@ -61,10 +95,10 @@ pub enum Event {
     },
 }
 
-/// Appends metrics lines, flushed line by line.
+/// Appends metrics lines, flushed line by line (or, for a warm-up, keeps nothing).
 pub struct MetricsLog {
     path: PathBuf,
-    file: std::fs::File,
+    file: Option<std::fs::File>,
 }
 
 impl MetricsLog {
@@ -96,15 +130,20 @@ impl MetricsLog {
             _ => {}
         }
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(out_err)?;
-        Ok(MetricsLog { path, file })
+        Ok(MetricsLog { path, file: Some(file) })
+    }
+
+    /// A log that writes nothing (`train --warmup-only` leaves the run's log as it was).
+    pub fn discard(run_dir: &Path) -> MetricsLog {
+        MetricsLog { path: metrics_path(run_dir), file: None }
     }
 
     /// Append one line.
     pub fn write(&mut self, event: &Event) -> Result<()> {
+        let Some(file) = self.file.as_mut() else { return Ok(()) };
         let text = serde_json::to_string(event).expect("an event serialises") + "\n";
-        self.file
-            .write_all(text.as_bytes())
-            .and_then(|_| self.file.flush())
+        file.write_all(text.as_bytes())
+            .and_then(|_| file.flush())
             .map_err(|source| CliError::Output { path: self.path.clone(), source })
     }
 

@@ -71,6 +71,11 @@ pub struct Hyper {
     /// Run the matmuls in bfloat16 with float32 master weights.
     #[arg(long)]
     pub bf16: bool,
+    /// Drop each epoch's last partial batch (on a GPU backend it is otherwise filled up with
+    /// empty rows, so every batch has the same height).
+    #[arg(long)]
+    #[serde(default)]
+    pub dataloader_drop_last: bool,
 }
 
 impl Default for Hyper {
@@ -128,7 +133,8 @@ impl StepPlan {
     pub fn new(h: &Hyper, windows: usize) -> StepPlan {
         let micro_batch = h.per_device_train_batch_size.max(1);
         let accumulation = h.gradient_accumulation_steps.max(1);
-        let steps_per_epoch = (windows.div_ceil(micro_batch).div_ceil(accumulation) as u64).max(1);
+        let batches = if h.dataloader_drop_last { windows / micro_batch } else { windows.div_ceil(micro_batch) };
+        let steps_per_epoch = (batches.div_ceil(accumulation) as u64).max(1);
         let max_steps =
             if h.max_steps > 0 { h.max_steps as u64 } else { (h.num_train_epochs * steps_per_epoch as f64).ceil() as u64 };
         let warmup_steps = if h.warmup_steps > 0 { h.warmup_steps } else { (h.warmup_ratio * max_steps as f64).ceil() as usize };

@@ -18,6 +18,12 @@
 //! - Evaluation (every N steps or every epoch, and at the end): windows → logits → core
 //!   `decode` → core scorer ([`crate::pipeline`]); the best model (by F1) is saved as an HF
 //!   directory `RUN/best`, the final one as `RUN/final`.
+//! - Shapes: every batch is padded as [`Padding`] says, so the run's batch shapes are known
+//!   before it starts ([`Trainer::shapes`], logged); [`Trainer::warmup`] runs each once (on a
+//!   GPU: compiles and tunes every kernel the run will use) and changes nothing.
+//! - Timing: the first step of an attempt (on a GPU: kernel compilation and autotuning) is
+//!   logged on its own; train lines carry the mean time of the steps after it, the backend's
+//!   memory and, on a GPU, the kernels compiled so far.
 //!
 //! Fault injection for the test suites: `SQUADKIT_FAULT=nan-at-step=N` multiplies the loss of
 //! step N (1-based) by NaN.
@@ -29,9 +35,10 @@ use super::runlog::{Event, MetricsLog, Progress};
 use super::state::{Hyper, StepPlan, TrainerState};
 use crate::error::{CliError, Result};
 use crate::fsio;
-use crate::model::batch::{batch_input, labels, predict_logits};
+use crate::model::batch::{batch_input, labels, predict_logits, Padding};
 use crate::model::roberta::{qa_loss, RobertaConfig, RobertaForQuestionAnswering};
 use crate::model::weights::{self, HostTensor, TOKENIZER_FILES};
+use crate::model::{runtime, BackendKind};
 use crate::pipeline::{self, WindowSet};
 use crate::signals::StopFlag;
 use burn::module::AutodiffModule;
@@ -74,20 +81,48 @@ pub struct RunSpec<'a> {
     pub resume: Option<PathBuf>,
     /// Stop (as a signal would) after this many steps of this attempt (tests).
     pub stop_after: Option<u64>,
+    /// How train batches are padded.
+    pub padding: Padding,
+    /// How evaluation batches are padded.
+    pub eval_padding: Padding,
+    /// The backend (for its memory and compile counters).
+    pub backend: BackendKind,
+    /// Only [`Trainer::warmup`] will run: metrics.jsonl is left as it was.
+    pub warmup_only: bool,
 }
 
-/// The means logged on a train line, over the steps since the last one.
+/// The distinct `[rows, width]` batch shapes of a run, sorted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Shapes {
+    pub train: Vec<[usize; 2]>,
+    pub eval: Vec<[usize; 2]>,
+}
+
+/// What [`Trainer::warmup`] ran.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Warmup {
+    pub train_shapes: usize,
+    pub eval_shapes: usize,
+    /// Kernels compiled (GPU backends; None on the CPU).
+    pub kernels_compiled: Option<u64>,
+    pub seconds: f64,
+}
+
+/// The means logged on a train line, over the steps since the last one (the first step of an
+/// attempt is timed on its own: [`Event::FirstStep`]).
 struct LogWindow {
     loss_sum: f64,
     steps: u64,
+    /// Steps timed in this window (those after an attempt's first), and their seconds.
+    timed_steps: u64,
+    step_secs: f64,
     samples: usize,
     tokens: usize,
-    started: Instant,
 }
 
 impl LogWindow {
     fn new() -> Self {
-        LogWindow { loss_sum: 0.0, steps: 0, samples: 0, tokens: 0, started: Instant::now() }
+        LogWindow { loss_sum: 0.0, steps: 0, timed_steps: 0, step_secs: 0.0, samples: 0, tokens: 0 }
     }
 }
 
@@ -111,6 +146,10 @@ pub struct Trainer<'a, B: AutodiffBackend> {
     started: Instant,
     window: LogWindow,
     nan_at: Option<u64>,
+    /// Steps done by this attempt.
+    attempt_steps: u64,
+    /// The most memory the backend has held at a logged step.
+    peak_memory: Option<u64>,
 }
 
 /// Read a checkpoint: its state and optimizer moments.
@@ -184,14 +223,26 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         if let Some(dir) = &spec.resume {
             (model, state) = resume(dir, spec.config, &state, &mut opt, device)?;
         }
+        model = model.with_kernels(spec.backend.kernels());
         if h.bf16 {
             model = model.with_compute_dtype(Some(FloatDType::BF16));
         }
         let wall0 = state.wall_time;
-        let mut log = MetricsLog::open(spec.out, spec.resume.as_ref().map(|_| state.global_step))?;
+        let mut log = if spec.warmup_only {
+            MetricsLog::discard(spec.out)
+        } else {
+            MetricsLog::open(spec.out, spec.resume.as_ref().map(|_| state.global_step))?
+        };
         if spec.resume.is_some() {
             let step = state.global_step;
             log.write(&Event::Resume { step, epoch: plan.epoch(step), wall_time: wall0 })?;
+        }
+        if windows.len() < plan.micro_batch && h.dataloader_drop_last {
+            return Err(CliError::Invalid(format!(
+                "--dataloader-drop-last with {} training windows and batches of {}: every batch would be dropped",
+                windows.len(),
+                plan.micro_batch
+            )));
         }
         Ok(Trainer {
             lengths: windows.iter().map(Window::len).collect(),
@@ -208,7 +259,109 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
             started: Instant::now(),
             window: LogWindow::new(),
             nan_at: fault_nan_step(),
+            attempt_steps: 0,
+            peak_memory: None,
             spec,
+        })
+    }
+
+    /// Every batch shape the run will use: its train batches over all its epochs (the data
+    /// order is known in advance) and its evaluation batches.
+    pub fn shapes(&self) -> Shapes {
+        let plan = self.plan;
+        let h = self.spec.hyper;
+        let epochs = plan.max_steps.div_ceil(plan.steps_per_epoch);
+        let mut train = std::collections::BTreeSet::new();
+        for epoch in 0..epochs {
+            let batches =
+                epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
+            train.extend(batches.iter().map(|b| self.spec.padding.shape(b.iter().map(|&i| self.lengths[i]))));
+        }
+        let eval = self.spec.eval.map(|set| {
+            let windows = &set.features.windows;
+            let shapes = windows.chunks(h.per_device_eval_batch_size.max(1));
+            shapes.map(|c| self.spec.eval_padding.shape(c.iter().map(Window::len))).collect::<std::collections::BTreeSet<_>>()
+        });
+        Shapes { train: train.into_iter().collect(), eval: eval.unwrap_or_default().into_iter().collect() }
+    }
+
+    /// Log the run's batch shapes (metrics.jsonl and the log).
+    pub fn log_shapes(&mut self) -> Result<Shapes> {
+        let shapes = self.shapes();
+        let list = |v: &[[usize; 2]]| v.iter().map(|[r, w]| format!("{r}x{w}")).collect::<Vec<_>>().join(" ");
+        tracing::info!(
+            "{} batch shapes (rows x width): train {}{}",
+            shapes.train.len() + shapes.eval.len(),
+            list(&shapes.train),
+            if shapes.eval.is_empty() { String::new() } else { format!("; eval {}", list(&shapes.eval)) }
+        );
+        let step = self.state.global_step;
+        self.log.write(&Event::Shapes {
+            step,
+            epoch: self.plan.epoch(step),
+            train: shapes.train.clone(),
+            eval: shapes.eval.clone(),
+            wall_time: self.wall(),
+        })?;
+        Ok(shapes)
+    }
+
+    /// Run every batch shape of the run once, on real windows of that shape: a train step's
+    /// forward, backward and optimizer update on a copy of the model (thrown away), and an
+    /// evaluation forward. On a GPU this compiles and tunes every kernel the run will use (into
+    /// the kernel cache); the model, optimizer, logs and checkpoints are left as they were.
+    pub fn warmup(&mut self) -> Result<Warmup> {
+        let started = Instant::now();
+        let before = self.spec.backend.is_gpu().then(runtime::settled_kernels_compiled);
+        let shapes = self.shapes();
+        let (plan, h) = (self.plan, self.spec.hyper);
+        let epochs = plan.max_steps.div_ceil(plan.steps_per_epoch);
+        let mut seen = std::collections::BTreeSet::new();
+        let windows = &self.spec.train.features.windows;
+        let mut throwaway = AdamW::<B>::new(AdamWConfig {
+            beta1: h.adam_beta1,
+            beta2: h.adam_beta2,
+            eps: h.adam_epsilon,
+            weight_decay: h.weight_decay,
+            max_grad_norm: (h.max_grad_norm > 0.0).then_some(h.max_grad_norm),
+        });
+        for epoch in 0..epochs {
+            for batch in epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last)
+            {
+                let refs: Vec<&Window> = batch.iter().map(|&i| &windows[i]).collect();
+                let shape = self.spec.padding.shape(refs.iter().map(|w| w.len()));
+                if !seen.insert(shape) {
+                    continue;
+                }
+                let (input, _) = batch_input::<B>(&refs, self.spec.pad_id, &self.spec.padding, &self.device);
+                let (s, e) = labels::<B>(&refs, shape, &self.device);
+                let model = self.model().clone();
+                let grads = qa_loss(&model.forward(input), s, e).backward();
+                let (model, _) = throwaway.step(1e-9, model, &grads);
+                drop(model);
+                B::sync(&self.device).map_err(|e| CliError::Internal(format!("the device failed: {e:?}")))?;
+                self.progress.println(&format!("warm-up: train shape {}x{} done", shape[0], shape[1]));
+            }
+        }
+        if let Some(set) = self.spec.eval {
+            let inner = self.model().valid();
+            let mut seen = std::collections::BTreeSet::new();
+            for chunk in set.features.windows.chunks(h.per_device_eval_batch_size.max(1)) {
+                let refs: Vec<&Window> = chunk.iter().collect();
+                let shape = self.spec.eval_padding.shape(refs.iter().map(|w| w.len()));
+                if seen.insert(shape) {
+                    let (input, _) =
+                        batch_input::<B::InnerBackend>(&refs, self.spec.pad_id, &self.spec.eval_padding, &self.device);
+                    let _ = inner.forward(input).start_logits.into_data();
+                }
+            }
+        }
+        let kernels_compiled = before.map(|b| runtime::settled_kernels_compiled() - b);
+        Ok(Warmup {
+            train_shapes: shapes.train.len(),
+            eval_shapes: shapes.eval.len(),
+            kernels_compiled,
+            seconds: started.elapsed().as_secs_f64(),
         })
     }
 
@@ -225,7 +378,9 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let (h, plan) = (self.spec.hyper, self.plan);
         let epoch = step / plan.steps_per_epoch;
         if self.batches.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            self.batches = Some((epoch, epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length)));
+            let batches =
+                epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
+            self.batches = Some((epoch, batches));
         }
         let batches = &self.batches.as_ref().expect("just planned").1;
         let first = (step % plan.steps_per_epoch) as usize * plan.accumulation;
@@ -235,6 +390,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
     /// One optimizer step: forward and backward over its micro-batches, then AdamW. A loss
     /// that is not finite stops the run before the update.
     pub fn step(&mut self) -> Result<StepStats> {
+        let started = Instant::now();
         let step = self.state.global_step;
         let micro_batches = self.micro_batches(step);
         B::seed(&self.device, derive_seed(self.spec.hyper.seed, STEP_RNG, step));
@@ -242,8 +398,9 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let mut total: Option<Tensor<B, 1>> = None;
         for mb in &micro_batches {
             let refs: Vec<&Window> = mb.iter().map(|&i| &windows[i]).collect();
-            let (input, real) = batch_input::<B>(&refs, self.spec.pad_id, &self.device);
-            let (s, e) = labels::<B>(&refs, &self.device);
+            let shape = self.spec.padding.shape(refs.iter().map(|w| w.len()));
+            let (input, real) = batch_input::<B>(&refs, self.spec.pad_id, &self.spec.padding, &self.device);
+            let (s, e) = labels::<B>(&refs, shape, &self.device);
             let loss = qa_loss(&self.model().forward(input), s, e) / micro_batches.len() as f64;
             total = Some(match total {
                 Some(t) => t + loss,
@@ -267,6 +424,29 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         self.state.advance();
         self.window.loss_sum += loss_value;
         self.window.steps += 1;
+        self.attempt_steps += 1;
+        if self.attempt_steps == 1 {
+            // The first step of an attempt compiles and tunes (on a GPU): timed to its end on
+            // the device, logged on its own, and kept out of the steady-state means.
+            B::sync(&self.device).map_err(|e| CliError::Internal(format!("the device failed: {e:?}")))?;
+            let step = self.state.global_step;
+            let seconds = started.elapsed().as_secs_f64();
+            let kernels_compiled = self.spec.backend.is_gpu().then(runtime::settled_kernels_compiled);
+            self.log.write(&Event::FirstStep {
+                step,
+                epoch: self.plan.epoch(step),
+                step_time: seconds,
+                kernels_compiled,
+                wall_time: self.wall(),
+            })?;
+            self.progress.println(&format!("first step: {seconds:.2} s"));
+            self.window.samples = 0;
+            self.window.tokens = 0;
+        } else {
+            // Work still queued on the device is counted in a later step (and at the line's end).
+            self.window.timed_steps += 1;
+            self.window.step_secs += started.elapsed().as_secs_f64();
+        }
         Ok(stats)
     }
 
@@ -290,17 +470,31 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
 
     /// The train line of the steps since the last one.
     fn log_train(&mut self, stats: &StepStats) -> Result<()> {
+        // The steps of the window have run on the device when the clock stops; evaluations and
+        // saves between steps are not counted.
+        let sync = Instant::now();
+        B::sync(&self.device).map_err(|e| CliError::Internal(format!("the device failed: {e:?}")))?;
+        if self.window.timed_steps > 0 {
+            self.window.step_secs += sync.elapsed().as_secs_f64();
+        }
         let w = std::mem::replace(&mut self.window, LogWindow::new());
-        let secs = w.started.elapsed().as_secs_f64().max(1e-9);
+        let secs = w.step_secs.max(1e-9);
         let step = self.state.global_step;
+        let memory = runtime::memory_bytes(self.spec.backend);
+        self.peak_memory = self.peak_memory.max(memory);
+        let timed = (w.timed_steps > 0).then_some(secs);
         self.log.write(&Event::Train {
             step,
             epoch: self.plan.epoch(step),
             loss: w.loss_sum / w.steps.max(1) as f64,
             learning_rate: stats.lr,
             grad_norm: stats.grad_norm,
-            samples_per_second: w.samples as f64 / secs,
-            tokens_per_second: w.tokens as f64 / secs,
+            step_time: timed.map(|s| s / w.timed_steps as f64),
+            samples_per_second: timed.map(|s| w.samples as f64 / s),
+            tokens_per_second: timed.map(|s| w.tokens as f64 / s),
+            peak_memory_bytes: self.peak_memory,
+            // Settled: cubecl reports compilations from its logger thread.
+            kernels_compiled: self.spec.backend.is_gpu().then(runtime::settled_kernels_compiled),
             wall_time: self.wall(),
         })
     }
@@ -308,8 +502,8 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
     /// Score the current model on `set`: windows → logits → answers → the official scorer.
     pub fn evaluate(&self, set: &WindowSet) -> Result<Evaluation> {
         let inner = self.model().valid();
-        let logits =
-            predict_logits(&inner, &set.features, self.spec.hyper.per_device_eval_batch_size, self.spec.pad_id, &self.device);
+        let batch = self.spec.hyper.per_device_eval_batch_size;
+        let logits = predict_logits(&inner, &set.features, batch, self.spec.pad_id, &self.spec.eval_padding, &self.device);
         let decoded = pipeline::answers(&set.dataset, &set.features, logits.as_logits(), &self.spec.decode)?;
         pipeline::score(&set.dataset, &decoded)
     }
@@ -370,6 +564,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let (h, plan) = (self.spec.hyper, self.plan);
         let mut last_eval = None;
         let mut steps_this_attempt = 0u64;
+        self.log_shapes()?;
         while self.state.global_step < plan.max_steps {
             let stats = self.step()?;
             steps_this_attempt += 1;
