@@ -65,6 +65,7 @@ def main():
     autocast = torch.autocast(device_type=dev, dtype=torch.bfloat16, enabled=a.dtype == "bf16")
     sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
     times = []
+    first = None
     if a.mode == "train":
         model.train()
         no_decay = [n for n, _ in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
@@ -80,6 +81,8 @@ def main():
             opt.step()
             opt.zero_grad()
             sync()
+            if i == 0:
+                first = time.perf_counter() - t
             if i >= a.warmup:
                 times.append(time.perf_counter() - t)
     else:
@@ -91,11 +94,13 @@ def main():
                     out = model(**batch)
                 out.start_logits.float().cpu()
                 sync()
+                if i == 0:
+                    first = time.perf_counter() - t
                 if i >= a.warmup:
                     times.append(time.perf_counter() - t)
     print(json.dumps({"impl": "pytorch", "backend": dev, "mode": a.mode, "batch": a.batch, "seq": a.seq,
                       "dtype": a.dtype, "attn": a.attn, "config": a.config,
-                      "median_s": statistics.median(times), "times_s": times,
+                      "median_s": statistics.median(times), "times_s": times, "first_s": first,
                       "torch": torch.__version__}))
 
 

@@ -9,7 +9,11 @@ padded to max_seq_length (run_qa's default `pad_to_max_length`); dynamic = trans
 `LengthGroupedSampler` (`--group_by_length`) with each batch padded to its longest window
 (`DataCollatorWithPadding`). The first step is dropped; prints one JSON line per case.
 
-usage: train_throughput_torch.py WINDOWS.jsonl CONFIG.json BATCH STEPS fixed|dynamic [--threads N]
+On a GPU (`--device cuda`) each step is timed to its end (`torch.cuda.synchronize`), and
+`--bf16` autocasts as the Trainer's `--bf16` does (float32 master weights).
+
+usage: train_throughput_torch.py WINDOWS.jsonl CONFIG.json BATCH STEPS fixed|dynamic
+                                 [--threads N] [--device cpu|cuda] [--bf16]
 """
 
 import argparse
@@ -31,7 +35,12 @@ def main():
     ap.add_argument("padding", choices=["fixed", "dynamic"])
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--max-seq-length", type=int, default=384)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--bf16", action="store_true")
     args = ap.parse_args()
+    dev = args.device
+    sync = torch.cuda.synchronize if dev == "cuda" else (lambda: None)
+    autocast = lambda: torch.autocast(device_type=dev, dtype=torch.bfloat16, enabled=args.bf16)
     torch.set_num_threads(args.threads)
     torch.manual_seed(42)
 
@@ -52,7 +61,7 @@ def main():
     order = order[:need]
 
     config = RobertaConfig.from_json_file(args.config)
-    model = RobertaForQuestionAnswering(config).train()
+    model = RobertaForQuestionAnswering(config).to(dev).train()
     decay = [p for n, p in model.named_parameters() if not (n.endswith(".bias") or "LayerNorm" in n)]
     no_decay = [p for n, p in model.named_parameters() if n.endswith(".bias") or "LayerNorm" in n]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": no_decay, "weight_decay": 0.0}], lr=3e-5, eps=1e-8)
@@ -69,25 +78,30 @@ def main():
             input_ids[row, : lengths[i]] = torch.tensor(ids[i])
             mask[row, : lengths[i]] = 1
         t0 = time.perf_counter()
-        out = model(
-            input_ids=input_ids,
-            attention_mask=mask,
-            start_positions=torch.tensor([starts[i] for i in batch]),
-            end_positions=torch.tensor([ends[i] for i in batch]),
-        )
+        with autocast():
+            out = model(
+                input_ids=input_ids.to(dev),
+                attention_mask=mask.to(dev),
+                start_positions=torch.tensor([starts[i] for i in batch], device=dev),
+                end_positions=torch.tensor([ends[i] for i in batch], device=dev),
+            )
         out.loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
         opt.zero_grad()
+        sync()
         dt = time.perf_counter() - t0
+        if step == 0:
+            first = dt
         if step > 0 or args.steps == 1:
             times.append(dt)
             samples += len(batch)
             tokens += int(mask.sum())
     secs = sum(times)
-    print(json.dumps({"impl": "pytorch", "padding": args.padding, "batch": args.batch, "steps": args.steps,
-                      "samples_per_second": samples / secs, "tokens_per_second": tokens / secs}))
+    print(json.dumps({"impl": "pytorch", "device": dev, "bf16": args.bf16, "padding": args.padding, "batch": args.batch,
+                      "steps": args.steps, "first_step_s": first, "step_time_s": secs / max(len(times), 1),
+                      "wall_s": first + secs, "samples_per_second": samples / secs, "tokens_per_second": tokens / secs}))
 
 
 if __name__ == "__main__":

@@ -220,6 +220,36 @@ fn wgpu_trains_as_the_cpu_does_and_compiles_nothing_in_its_second_epoch() {
     assert_eq!(at_end, after_first, "the second epoch compiled new kernels: {:?}", lines);
     assert!(gpu.join("kernel-cache/wgpu").is_dir(), "the default kernel cache: {}", r.stderr);
 
+    // Prediction on wgpu (bounded shapes: batches filled to 8 rows, widths in multiples of 64)
+    // answers as the CPU does.
+    let answers = |backend: &str| {
+        let out = d.path().join(format!("pred-{backend}"));
+        let (m, o) = (gpu.join("final"), out.to_str().unwrap().to_string());
+        run_ok(
+            &strings(["predict", "--model", m.to_str().unwrap(), train.to_str().unwrap(), "--output-dir", &o])
+                .into_iter()
+                .chain(strings([
+                    "--max-seq-length",
+                    "128",
+                    "--doc-stride",
+                    "32",
+                    "--max-query-length",
+                    "32",
+                    "--backend",
+                    backend,
+                ]))
+                .collect::<Vec<_>>(),
+        );
+        let read = |f: &str| -> Value { serde_json::from_slice(&std::fs::read(out.join(f)).unwrap()).unwrap() };
+        (read("predictions.json"), read("null_odds.json"))
+    };
+    let ((pc, nc), (pg, ng)) = (answers("cpu"), answers("wgpu"));
+    assert_eq!(pg, pc, "wgpu and cpu predictions");
+    for (id, v) in nc.as_object().unwrap() {
+        let (a, b) = (v.as_f64().unwrap(), ng[id].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-3 * a.abs().max(1.0), "null odds of {id}: cpu {a}, wgpu {b}");
+    }
+
     // --warmup-only compiles the run's kernels and leaves the run alone.
     let warm = d.path().join("warm");
     let r = run_ok(&train_args(&model, &train, &warm, RUN, &["--dynamic-padding", "--backend", "wgpu", "--warmup-only"]));
