@@ -123,6 +123,30 @@ fn logits_match_transformers_fused_and_plain_attention() {
     }
 }
 
+/// Every parameter's gradient, by HF name, in HF's layout.
+fn gradients(
+    model: &mut RobertaForQuestionAnswering<B>,
+    grads: &<B as burn::tensor::backend::AutodiffBackend>::Gradients,
+) -> Vec<(String, Option<HostTensor>)> {
+    struct Collect<'a> {
+        grads: &'a <B as burn::tensor::backend::AutodiffBackend>::Gradients,
+        out: Vec<(String, Option<HostTensor>)>,
+    }
+    impl squadkit_native::model::roberta::ParamVisitor<B> for Collect<'_> {
+        fn visit<const D: usize>(
+            &mut self,
+            name: &str,
+            p: &mut burn::module::Param<Tensor<B, D>>,
+            layout: squadkit_native::model::roberta::Layout,
+        ) {
+            self.out.push((name.to_string(), p.val().grad(self.grads).map(|t| to_host(t, layout))));
+        }
+    }
+    let mut c = Collect { grads, out: Vec::new() };
+    model.visit_params(&mut c);
+    c.out
+}
+
 #[test]
 fn loss_and_every_gradient_match_torch() {
     for (kernels, form) in KERNELS {
@@ -144,27 +168,12 @@ fn loss_and_gradients_match_torch(kernels: Kernels) {
     assert!(d <= 1e-5, "loss differs by {d:e}");
     let grads = loss.backward();
 
-    struct Grads<'a> {
-        grads: &'a <B as burn::tensor::backend::AutodiffBackend>::Gradients,
-        out: Vec<(String, Option<HostTensor>)>,
-    }
-    impl squadkit_native::model::roberta::ParamVisitor<B> for Grads<'_> {
-        fn visit<const D: usize>(
-            &mut self,
-            name: &str,
-            p: &mut burn::module::Param<Tensor<B, D>>,
-            layout: squadkit_native::model::roberta::Layout,
-        ) {
-            self.out.push((name.to_string(), p.val().grad(self.grads).map(|t| to_host(t, layout))));
-        }
-    }
-    let mut v = Grads { grads: &grads, out: Vec::new() };
-    model.visit_params(&mut v);
+    let gradients = gradients(&mut model, &grads);
     let expected: Vec<&String> = g.keys().filter(|k| k.starts_with("grad.")).collect();
-    assert_eq!(v.out.len(), expected.len(), "every parameter has a golden gradient");
+    assert_eq!(gradients.len(), expected.len(), "every parameter has a golden gradient");
     let mut worst = (0f64, String::new());
     let mut zeros = 0;
-    for (name, grad) in v.out {
+    for (name, grad) in gradients {
         let grad = grad.unwrap_or_else(|| panic!("{name} got no gradient"));
         let golden = &g[&format!("grad.{name}")];
         if zero_gradient(&name, model.num_layers()) {
@@ -208,20 +217,8 @@ fn filler_rows_change_neither_the_loss_nor_a_gradient() {
             let loss = qa_loss(&model.forward(batch(inp, &device)), int1(&inp.starts, &device), int1(&inp.ends, &device));
             let value = host(loss.clone()).data[0];
             let grads = loss.backward();
-            struct Collect<'a>(&'a <B as burn::tensor::backend::AutodiffBackend>::Gradients, Vec<HostTensor>);
-            impl squadkit_native::model::roberta::ParamVisitor<B> for Collect<'_> {
-                fn visit<const D: usize>(
-                    &mut self,
-                    _: &str,
-                    p: &mut burn::module::Param<Tensor<B, D>>,
-                    layout: squadkit_native::model::roberta::Layout,
-                ) {
-                    self.1.push(p.val().grad(self.0).map(|t| to_host(t, layout)).expect("a gradient"));
-                }
-            }
-            let mut c = Collect(&grads, Vec::new());
-            model.visit_params(&mut c);
-            (value, c.1)
+            let all: Vec<HostTensor> = gradients(&mut model, &grads).into_iter().map(|(_, g)| g.expect("a gradient")).collect();
+            (value, all)
         };
         let ((l0, g0), (l1, g1)) = (grads_of(&inp), grads_of(&filled));
         assert!(l1.is_finite() && (l0 - l1).abs() <= 1e-6 * l0.abs(), "{form}: loss {l0} vs {l1} with filler rows");

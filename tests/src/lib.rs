@@ -88,9 +88,12 @@ pub fn tiny_model_flags(prep: &Path, train_file: &Path) -> Vec<String> {
     let mut a = vec!["--config".into(), path(&prep.join("tiny-config.json"))];
     a.extend(["--tokenizer".into(), path(&prep.join("tokenizer/tokenizer.json"))]);
     a.extend(["--train-file".into(), path(train_file)]);
-    a.extend(strings(["--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"]));
+    a.extend(strings(DEMO_WINDOWS));
     a
 }
+
+/// The demo's window flags (the tiny config has 130 positions).
+pub const DEMO_WINDOWS: [&str; 6] = ["--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"];
 
 /// A float32 `.npy` file of shape [rows, width] (numpy's format 1.0), as `np.save` writes it.
 pub fn npy(rows: usize, width: usize, data: &[f32]) -> Vec<u8> {

@@ -5,7 +5,7 @@
 //! Vulkan driver or without the `wgpu` feature in the binary.
 
 use serde_json::Value;
-use squadkit_tests::{demo_prepared, squadkit, strings, tiny_model_flags, Run};
+use squadkit_tests::{demo_prepared, squadkit, strings, tiny_model_flags, Run, DEMO_WINDOWS};
 use std::path::{Path, PathBuf};
 
 fn run_ok(a: &[String]) -> Run {
@@ -56,7 +56,7 @@ fn train_args(model: &Path, train: &Path, out: &Path, [batch, epochs]: [u32; 2],
     let mut a = vec!["train".to_string(), "--model".into(), model.to_str().unwrap().into()];
     a.extend(["--train-file".into(), train.to_str().unwrap().into()]);
     a.extend(["--output-dir".into(), out.to_str().unwrap().into()]);
-    a.extend(strings(["--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"]));
+    a.extend(strings(DEMO_WINDOWS));
     a.extend(["--per-device-train-batch-size".into(), batch.to_string(), "--num-train-epochs".into(), epochs.to_string()]);
     a.extend(strings(["--learning-rate", "1e-3", "--logging-steps", "1", "--save-steps", "0", "--seed", "11"]));
     a.extend(extra.iter().map(|s| s.to_string()));
@@ -225,21 +225,9 @@ fn wgpu_trains_as_the_cpu_does_and_compiles_nothing_in_its_second_epoch() {
     let answers = |backend: &str| {
         let out = d.path().join(format!("pred-{backend}"));
         let (m, o) = (gpu.join("final"), out.to_str().unwrap().to_string());
-        run_ok(
-            &strings(["predict", "--model", m.to_str().unwrap(), train.to_str().unwrap(), "--output-dir", &o])
-                .into_iter()
-                .chain(strings([
-                    "--max-seq-length",
-                    "128",
-                    "--doc-stride",
-                    "32",
-                    "--max-query-length",
-                    "32",
-                    "--backend",
-                    backend,
-                ]))
-                .collect::<Vec<_>>(),
-        );
+        let mut a = strings(["predict", "--model", m.to_str().unwrap(), train.to_str().unwrap(), "--output-dir", &o]);
+        a.extend(strings(DEMO_WINDOWS).into_iter().chain(strings(["--backend", backend])));
+        run_ok(&a);
         let read = |f: &str| -> Value { serde_json::from_slice(&std::fs::read(out.join(f)).unwrap()).unwrap() };
         (read("predictions.json"), read("null_odds.json"))
     };

@@ -184,6 +184,17 @@ fn resume<B: AutodiffBackend>(
     Ok((model, saved))
 }
 
+/// AdamW with the run's hyperparameters (HF's names: `adam_beta1`, ..., `max_grad_norm`, 0 = no clipping).
+fn optimizer<B: AutodiffBackend>(h: &Hyper) -> AdamW<B> {
+    AdamW::new(AdamWConfig {
+        beta1: h.adam_beta1,
+        beta2: h.adam_beta2,
+        eps: h.adam_epsilon,
+        weight_decay: h.weight_decay,
+        max_grad_norm: (h.max_grad_norm > 0.0).then_some(h.max_grad_norm),
+    })
+}
+
 /// The fields in which two model configs differ (`None` when equal).
 fn config_mismatch(saved: &RobertaConfig, this: &RobertaConfig) -> Option<String> {
     if saved == this {
@@ -211,13 +222,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let plan = StepPlan::new(h, windows.len());
         let schedule =
             LinearSchedule { peak_lr: h.learning_rate, warmup_steps: plan.warmup_steps, total_steps: plan.max_steps as usize };
-        let mut opt = AdamW::<B>::new(AdamWConfig {
-            beta1: h.adam_beta1,
-            beta2: h.adam_beta2,
-            eps: h.adam_epsilon,
-            weight_decay: h.weight_decay,
-            max_grad_norm: (h.max_grad_norm > 0.0).then_some(h.max_grad_norm),
-        });
+        let mut opt = optimizer(h);
         let mut state = TrainerState::start(h, &plan, &spec.train.features);
         let mut model = model;
         if let Some(dir) = &spec.resume {
@@ -318,13 +323,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let epochs = plan.max_steps.div_ceil(plan.steps_per_epoch);
         let mut seen = std::collections::BTreeSet::new();
         let windows = &self.spec.train.features.windows;
-        let mut throwaway = AdamW::<B>::new(AdamWConfig {
-            beta1: h.adam_beta1,
-            beta2: h.adam_beta2,
-            eps: h.adam_epsilon,
-            weight_decay: h.weight_decay,
-            max_grad_norm: (h.max_grad_norm > 0.0).then_some(h.max_grad_norm),
-        });
+        let mut throwaway = optimizer::<B>(h);
         for epoch in 0..epochs {
             for batch in epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last)
             {
