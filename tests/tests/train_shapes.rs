@@ -165,6 +165,12 @@ fn drop_last_drops_the_partial_batch_and_warmup_only_changes_nothing() {
     let (_, dropped) = steps(&["--dataloader-drop-last"]);
     assert!(windows % 7 != 0, "{windows} windows: the test needs a partial last batch");
     assert_eq!((kept, dropped), (windows.div_ceil(7) as u64, (windows / 7) as u64));
+    // Batches bigger than the data with --dataloader-drop-last: refused before anything is written.
+    let none = d.path().join("none");
+    let r = squadkit(train_args(&model, &train, &none, [1000, 1], &["--dataloader-drop-last"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("every batch would be dropped"), "{}", r.stderr);
+    assert!(!none.join("train_args.json").exists() && !none.join("metrics.jsonl").exists());
 
     // --warmup-only: every shape once, then exit; nothing of a run is written.
     let out = d.path().join("warm");

@@ -51,6 +51,7 @@ pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
     let pipeline =
         QaPipeline::new(tok.tokenizer, args.window.preprocess_config(!args.dynamic_padding), args.answers.decode_options())?;
     let train = pipeline.load(&args.train_file, Split::Train)?;
+    hyper.check_batches(train.features.windows.len())?;
     let eval = args.validation_file.as_ref().map(|p| pipeline.load(p, Split::Validation)).transpose()?;
     let resume = match &args.resume {
         None => None,

@@ -87,6 +87,18 @@ impl Default for Hyper {
 
 impl Hyper {
     /// Values clap's types do not rule out.
+    /// Refuse a run whose every batch would be dropped (`--dataloader-drop-last` with fewer
+    /// training windows than a batch).
+    pub fn check_batches(&self, windows: usize) -> Result<(), CliError> {
+        if self.dataloader_drop_last && windows < self.per_device_train_batch_size {
+            return Err(CliError::Invalid(format!(
+                "--dataloader-drop-last with {windows} training windows and batches of {}: every batch would be dropped",
+                self.per_device_train_batch_size
+            )));
+        }
+        Ok(())
+    }
+
     pub fn check(&self) -> Result<(), CliError> {
         let bad = |m: String| Err(CliError::Invalid(m));
         if self.per_device_train_batch_size == 0 || self.per_device_eval_batch_size == 0 || self.gradient_accumulation_steps == 0

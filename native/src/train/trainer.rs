@@ -48,6 +48,7 @@ use serde_json::{json, Map, Value};
 use squadkit_core::decode::DecodeOptions;
 use squadkit_core::preprocess::Window;
 use squadkit_core::Evaluation;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -220,6 +221,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
             return Err(CliError::Invalid("the training data has no windows".into()));
         }
         let plan = StepPlan::new(h, windows.len());
+        h.check_batches(windows.len())?;
         let schedule =
             LinearSchedule { peak_lr: h.learning_rate, warmup_steps: plan.warmup_steps, total_steps: plan.max_steps as usize };
         let mut opt = optimizer(h);
@@ -242,13 +244,6 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
             let step = state.global_step;
             log.write(&Event::Resume { step, epoch: plan.epoch(step), wall_time: wall0 })?;
         }
-        if windows.len() < plan.micro_batch && h.dataloader_drop_last {
-            return Err(CliError::Invalid(format!(
-                "--dataloader-drop-last with {} training windows and batches of {}: every batch would be dropped",
-                windows.len(),
-                plan.micro_batch
-            )));
-        }
         Ok(Trainer {
             lengths: windows.iter().map(Window::len).collect(),
             progress: Progress::new(plan.max_steps, state.global_step, h.logging_steps.max(1) as u64),
@@ -270,24 +265,38 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         })
     }
 
-    /// Every batch shape the run will use: its train batches over all its epochs (the data
-    /// order is known in advance) and its evaluation batches.
-    pub fn shapes(&self) -> Shapes {
-        let plan = self.plan;
-        let h = self.spec.hyper;
-        let epochs = plan.max_steps.div_ceil(plan.steps_per_epoch);
-        let mut train = std::collections::BTreeSet::new();
-        for epoch in 0..epochs {
-            let batches =
-                epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
-            train.extend(batches.iter().map(|b| self.spec.padding.shape(b.iter().map(|&i| self.lengths[i]))));
+    /// The first train batch (window indices) of each batch shape the run will use, over all
+    /// its epochs (the data order is known in advance), by shape.
+    fn train_batch_of_each_shape(&self) -> BTreeMap<[usize; 2], Vec<usize>> {
+        let (plan, h) = (self.plan, self.spec.hyper);
+        let mut by_shape = BTreeMap::new();
+        for epoch in 0..plan.max_steps.div_ceil(plan.steps_per_epoch) {
+            for batch in epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last)
+            {
+                let shape = self.spec.padding.shape(batch.iter().map(|&i| self.lengths[i]));
+                by_shape.entry(shape).or_insert(batch);
+            }
         }
-        let eval = self.spec.eval.map(|set| {
-            let windows = &set.features.windows;
-            let shapes = windows.chunks(h.per_device_eval_batch_size.max(1));
-            shapes.map(|c| self.spec.eval_padding.shape(c.iter().map(Window::len))).collect::<std::collections::BTreeSet<_>>()
-        });
-        Shapes { train: train.into_iter().collect(), eval: eval.unwrap_or_default().into_iter().collect() }
+        by_shape
+    }
+
+    /// The first evaluation batch of each shape, by shape.
+    fn eval_batch_of_each_shape(&self) -> BTreeMap<[usize; 2], &'a [Window]> {
+        let mut by_shape = BTreeMap::new();
+        if let Some(set) = self.spec.eval {
+            for chunk in set.features.windows.chunks(self.spec.hyper.per_device_eval_batch_size.max(1)) {
+                by_shape.entry(self.spec.eval_padding.shape(chunk.iter().map(Window::len))).or_insert(chunk);
+            }
+        }
+        by_shape
+    }
+
+    /// Every batch shape the run will use, train and evaluation.
+    pub fn shapes(&self) -> Shapes {
+        Shapes {
+            train: self.train_batch_of_each_shape().into_keys().collect(),
+            eval: self.eval_batch_of_each_shape().into_keys().collect(),
+        }
     }
 
     /// Log the run's batch shapes (metrics.jsonl and the log).
@@ -318,50 +327,36 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
     pub fn warmup(&mut self) -> Result<Warmup> {
         let started = Instant::now();
         let before = self.spec.backend.is_gpu().then(runtime::settled_kernels_compiled);
-        let shapes = self.shapes();
-        let (plan, h) = (self.plan, self.spec.hyper);
-        let epochs = plan.max_steps.div_ceil(plan.steps_per_epoch);
-        let mut seen = std::collections::BTreeSet::new();
+        let (train, eval) = (self.train_batch_of_each_shape(), self.eval_batch_of_each_shape());
         let windows = &self.spec.train.features.windows;
-        let mut throwaway = optimizer::<B>(h);
-        for epoch in 0..epochs {
-            for batch in epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last)
-            {
-                let refs: Vec<&Window> = batch.iter().map(|&i| &windows[i]).collect();
-                let shape = self.spec.padding.shape(refs.iter().map(|w| w.len()));
-                if !seen.insert(shape) {
-                    continue;
-                }
-                let (input, _) = batch_input::<B>(&refs, self.spec.pad_id, &self.spec.padding, &self.device);
-                let (s, e) = labels::<B>(&refs, shape, &self.device);
-                let model = self.model().clone();
-                let grads = qa_loss(&model.forward(input), s, e).backward();
-                let (model, _) = throwaway.step(1e-9, model, &grads);
-                drop(model);
-                B::sync(&self.device).map_err(|e| CliError::Internal(format!("the device failed: {e:?}")))?;
-                self.progress.println(&format!("warm-up: train shape {}x{} done", shape[0], shape[1]));
-            }
+        let mut throwaway = optimizer::<B>(self.spec.hyper);
+        for (shape, batch) in &train {
+            let refs: Vec<&Window> = batch.iter().map(|&i| &windows[i]).collect();
+            let (input, _) = batch_input::<B>(&refs, self.spec.pad_id, &self.spec.padding, &self.device);
+            let (s, e) = labels::<B>(&refs, *shape, &self.device);
+            let model = self.model().clone();
+            let grads = qa_loss(&model.forward(input), s, e).backward();
+            drop(throwaway.step(1e-9, model, &grads));
+            self.sync()?;
+            self.progress.println(&format!("warm-up: train shape {}x{} done", shape[0], shape[1]));
         }
-        if let Some(set) = self.spec.eval {
-            let inner = self.model().valid();
-            let mut seen = std::collections::BTreeSet::new();
-            for chunk in set.features.windows.chunks(h.per_device_eval_batch_size.max(1)) {
-                let refs: Vec<&Window> = chunk.iter().collect();
-                let shape = self.spec.eval_padding.shape(refs.iter().map(|w| w.len()));
-                if seen.insert(shape) {
-                    let (input, _) =
-                        batch_input::<B::InnerBackend>(&refs, self.spec.pad_id, &self.spec.eval_padding, &self.device);
-                    let _ = inner.forward(input).start_logits.into_data();
-                }
-            }
+        let inner = self.model().valid();
+        for chunk in eval.values() {
+            let refs: Vec<&Window> = chunk.iter().collect();
+            let (input, _) = batch_input::<B::InnerBackend>(&refs, self.spec.pad_id, &self.spec.eval_padding, &self.device);
+            let _ = inner.forward(input).start_logits.into_data();
         }
-        let kernels_compiled = before.map(|b| runtime::settled_kernels_compiled() - b);
         Ok(Warmup {
-            train_shapes: shapes.train.len(),
-            eval_shapes: shapes.eval.len(),
-            kernels_compiled,
+            train_shapes: train.len(),
+            eval_shapes: eval.len(),
+            kernels_compiled: before.map(|b| runtime::settled_kernels_compiled() - b),
             seconds: started.elapsed().as_secs_f64(),
         })
+    }
+
+    /// Wait for the device to finish the work queued on it.
+    fn sync(&self) -> Result<()> {
+        B::sync(&self.device).map_err(|e| CliError::Internal(format!("the device failed: {e:?}")))
     }
 
     fn wall(&self) -> f64 {
@@ -427,7 +422,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         if self.attempt_steps == 1 {
             // The first step of an attempt compiles and tunes (on a GPU): timed to its end on
             // the device, logged on its own, and kept out of the steady-state means.
-            B::sync(&self.device).map_err(|e| CliError::Internal(format!("the device failed: {e:?}")))?;
+            self.sync()?;
             let step = self.state.global_step;
             let seconds = started.elapsed().as_secs_f64();
             let kernels_compiled = self.spec.backend.is_gpu().then(runtime::settled_kernels_compiled);
@@ -472,7 +467,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         // The steps of the window have run on the device when the clock stops; evaluations and
         // saves between steps are not counted.
         let sync = Instant::now();
-        B::sync(&self.device).map_err(|e| CliError::Internal(format!("the device failed: {e:?}")))?;
+        self.sync()?;
         if self.window.timed_steps > 0 {
             self.window.step_secs += sync.elapsed().as_secs_f64();
         }
