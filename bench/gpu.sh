@@ -22,6 +22,8 @@
 #  3. A forward for prediction at 16x384, f32 and bf16, both sides.
 #  4. 300 bf16 steps over the dev set's windows: squadkit with dynamic padding bucketed to
 #     multiples of 64 vs PyTorch with run_qa's fixed 384 padding (total time, tokens/s).
+#  5. Only on a machine with several GPUs (issue 14): `train --devices all` vs one GPU, bf16,
+#     16x384 per GPU, steady tokens/s and the efficiency N-GPU / (N x 1-GPU) (goal >= 0.9).
 # The acceptance lines (issue 12) are checked at the end: cold first step < 60 s, < 5 s warm,
 # steady steps <= 1.2x PyTorch's, 300 bucketed steps <= 0.7x PyTorch's fixed-padding time.
 set -uo pipefail
@@ -169,6 +171,26 @@ timeout "$(left 120)" "$py" bench/train_throughput_torch.py "$work/windows.jsonl
 train bucketed-300 300 25 "$(left 200)" --bf16 --dynamic-padding
 save_cache
 
+# 5. Several GPUs (issue 14), only where the machine has them: the same bf16 16x384 run on 1 GPU
+# and on all N (`--devices all`, 16 windows per GPU), steady tokens/s; efficiency = N-GPU / (N x 1-GPU).
+ngpu=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+if [ "${ngpu:-0}" -gt 1 ]; then
+  say "== 5. data-parallel on $ngpu GPUs (bf16, 16x384 per GPU): tokens/s vs one GPU"
+  train ddp-1 20 5 "$(left 120)" --bf16 --devices 0
+  train ddp-all 20 5 "$(left 150)" --bf16 --devices all
+  "$py" - "$results" "$ngpu" <<'PY' | tee -a "$summary"
+import json, sys
+rows = {r.get("run"): r for r in map(json.loads, open(sys.argv[1])) if r.get("what") == "squadkit_train"}
+n = int(sys.argv[2]); one, all_ = rows.get("ddp-1", {}), rows.get("ddp-all", {})
+t1, tn = one.get("tokens_per_second"), all_.get("tokens_per_second")
+eff = tn / (n * t1) if t1 and tn else None
+print("  " + json.dumps({"what": "ddp_scaling", "gpus": n, "tokens_per_second_1": t1, "tokens_per_second_n": tn, "efficiency": eff}))
+PY
+  grep '"what": "ddp_scaling"' "$summary" | tail -1 | sed 's/^  //' >> "$results"
+else
+  say "== 5. data-parallel: skipped (this machine has ${ngpu:-0} GPU; the scaling case needs 2 or more)"
+fi
+
 say "== acceptance (issue 12)"
 "$py" - "$results" <<'PY' | tee -a "$summary"
 import json, sys
@@ -188,6 +210,11 @@ for dtype, run in (("f32", "f32-cold"), ("bf16", "bf16")):
 b = sk.get("bucketed-300", {})
 check(f"300 bucketed steps vs PyTorch fixed 384 ({b.get('wall_s')} s / {fixed and fixed['wall_s']} s)",
       b["wall_s"] / fixed["wall_s"] if b.get("wall_s") and b.get("steps") == 300 and fixed else None, 0.7)
+ddp = next((r for r in rows if r.get("what") == "ddp_scaling"), None)
+if ddp:
+    eff = ddp.get("efficiency")
+    ok = eff is not None and eff >= 0.9
+    print(f"  {'PASS' if ok else 'FAIL'} data-parallel efficiency on {ddp['gpus']} GPUs: {eff} (goal >= 0.9, issue 14)")
 PY
 say "== done in ${SECONDS} s; files in $out"
 rm -rf "$work"

@@ -112,7 +112,8 @@ struct Bench(Args);
 
 impl BackendTask for Bench {
     type Output = ();
-    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> squadkit_native::error::Result<()> {
+    fn run<B: AutodiffBackend>(self, devices: Vec<B::Device>, kind: BackendKind) -> squadkit_native::error::Result<()> {
+        let device = devices.into_iter().next().expect("run_on gives a device");
         let a = self.0;
         let kernels = kind.kernels();
         if let Some(dir) = &a.check_logits {
@@ -218,7 +219,7 @@ fn main() {
         Some(dir) => runtime::configure(Some(&runtime::cache_dir(dir, kind))),
         None => Ok(()),
     };
-    if let Err(e) = configured.and_then(|()| run_on(kind, Bench(a))) {
+    if let Err(e) = configured.and_then(|()| run_on(kind, &[0], Bench(a))) {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }

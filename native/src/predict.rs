@@ -61,7 +61,8 @@ struct PredictTask<'a> {
 
 impl BackendTask for PredictTask<'_> {
     type Output = WindowLogits;
-    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> Result<WindowLogits> {
+    fn run<B: AutodiffBackend>(self, devices: Vec<B::Device>, kind: BackendKind) -> Result<WindowLogits> {
+        let device = devices.into_iter().next().expect("run_on gives a device");
         let (_, model, report) = weights::load_model_dir::<B::InnerBackend>(&self.args.model, &device)?;
         let model = model.with_kernels(kind.kernels());
         if report.fresh_qa_head() {
@@ -97,7 +98,7 @@ pub fn predict(args: &PredictArgs) -> Result<Option<Evaluation>> {
     let set = pipeline.load(&args.data, Split::Validation)?;
     let padding = args.device.padding(Some(args.per_device_eval_batch_size), args.window.max_seq_length);
     args.device.configure_runtime(&user_cache_dir())?;
-    let logits = run_on(args.device.backend, PredictTask { args, set: &set, pad_id, padding })?;
+    let logits = run_on(args.device.backend, &[0], PredictTask { args, set: &set, pad_id, padding })?;
     let decoded = pipeline::answers(&set.dataset, &set.features, logits.as_logits(), &pipeline.answers)?;
     let eval = args.evaluate.then(|| pipeline::score(&set.dataset, &decoded)).transpose()?;
     pipeline::write_answers(&mut files, out, &decoded)?;

@@ -95,6 +95,54 @@ pub fn tiny_model_flags(prep: &Path, train_file: &Path) -> Vec<String> {
 /// The demo's window flags (the tiny config has 130 positions).
 pub const DEMO_WINDOWS: [&str; 6] = ["--max-seq-length", "128", "--doc-stride", "32", "--max-query-length", "32"];
 
+/// The first `n` articles of the demo's training data (a few steps an epoch).
+pub fn small_train_file(prep: &Path, n: usize) -> PathBuf {
+    let mut d: serde_json::Value = serde_json::from_slice(&std::fs::read(prep.join("data/train.json")).unwrap()).unwrap();
+    d["data"].as_array_mut().unwrap().truncate(n);
+    let p = prep.join(format!("train-{n}.json"));
+    std::fs::write(&p, serde_json::to_vec(&d).unwrap()).unwrap();
+    p
+}
+
+/// A model to start from, the same on every backend (a fresh model's initial weights come
+/// from each backend's own generator): one CPU step from the demo's config, saved as an HF
+/// model directory, with dropout off so that runs on different backends can be compared.
+pub fn start_model(prep: &Path, train: &Path, dir: &Path) -> PathBuf {
+    let run = dir.join("start");
+    let mut a = vec!["train".to_string()];
+    a.extend(tiny_model_flags(prep, train));
+    a.extend(["--output-dir".into(), run.to_str().unwrap().into()]);
+    a.extend(strings(["--max-steps", "1", "--save-steps", "0", "--learning-rate", "1e-3"]));
+    let r = squadkit(&a);
+    assert_eq!(r.code, 0, "squadkit {a:?}\n{}", r.stderr);
+    let model = run.join("final");
+    let cfg_path = model.join("config.json");
+    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg_path).unwrap()).unwrap();
+    cfg["hidden_dropout_prob"] = 0.0.into();
+    cfg["attention_probs_dropout_prob"] = 0.0.into();
+    std::fs::write(&cfg_path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
+    model
+}
+
+/// The float32 tensors of a `.safetensors` file, by name, flattened (its format: an 8-byte
+/// little-endian header length, a JSON header of dtype/shape/data_offsets, the data).
+pub fn read_f32_safetensors(path: &Path) -> std::collections::BTreeMap<String, Vec<f32>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let data = &bytes[8 + n..];
+    let mut out = std::collections::BTreeMap::new();
+    for (name, t) in header.as_object().unwrap() {
+        if name == "__metadata__" {
+            continue;
+        }
+        assert_eq!(t["dtype"], "F32", "{name} in {}", path.display());
+        let [a, b] = [0, 1].map(|i| t["data_offsets"][i].as_u64().unwrap() as usize);
+        out.insert(name.clone(), data[a..b].chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect());
+    }
+    out
+}
+
 /// A float32 `.npy` file of shape [rows, width] (numpy's format 1.0), as `np.save` writes it.
 pub fn npy(rows: usize, width: usize, data: &[f32]) -> Vec<u8> {
     let mut header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': ({rows}, {width}), }}");

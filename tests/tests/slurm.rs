@@ -3,7 +3,8 @@
 //! command-line overrides for this small CPU machine, trains the demo-size model, gets SLURM's
 //! warning signal mid-run (`scancel --batch --signal=USR1`, what `--signal=B:USR1@...` sends
 //! before the time limit), checkpoints, requeues itself, resumes and finishes; its final
-//! weights equal those of an uninterrupted run.
+//! weights equal those of an uninterrupted run. A second job trains on two devices (`train
+//! --devices 0,1`: CPU replicas here) end to end and equals the same run outside SLURM.
 //!
 //! Skips loudly (SKIPPED) only when SLURM cannot be installed or started here (not root, no
 //! apt); `SQUADKIT_REQUIRE_SLURM=1` turns that into a failure (CI).
@@ -11,7 +12,11 @@
 use squadkit_tests::{demo_prepared, repo_root, squadkit, strings, tiny_model_flags};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The SLURM node has this machine's few CPUs: one test's job at a time.
+static ONE_JOB_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 fn slurm_conf() -> Option<PathBuf> {
     let out = Command::new("bash").arg(repo_root().join("tests/slurm/setup.sh")).output().expect("bash runs");
@@ -49,6 +54,7 @@ fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
 
 #[test]
 fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run() {
+    let _one = ONE_JOB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let Some(conf) = slurm_conf() else { return };
     // slurmd runs jobs as root from its own working directory: absolute paths everywhere.
     let d = tempfile::Builder::new().prefix("squadkit-slurm-test").tempdir_in("/tmp").unwrap();
@@ -138,4 +144,44 @@ fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run(
     let theirs = std::fs::read(reference.join("final/model.safetensors")).unwrap();
     assert!(ours == theirs, "the requeued job's final weights differ from an uninterrupted run");
     println!("slurm job {id}: signalled, requeued (Restarts=1), resumed; {} bytes of final weights identical", ours.len());
+}
+
+#[test]
+fn a_two_device_job_trains_end_to_end_and_matches_the_same_run_outside_slurm() {
+    let _one = ONE_JOB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(conf) = slurm_conf() else { return };
+    let d = tempfile::Builder::new().prefix("squadkit-slurm-devices").tempdir_in("/tmp").unwrap();
+    let prep = demo_prepared(d.path());
+    let mut train = tiny_model_flags(&prep, &prep.join("data/train.json"));
+    train.extend(strings(["--devices", "0,1", "--per-device-train-batch-size", "8", "--learning-rate", "1e-3"]));
+    train.extend(strings(["--max-steps", "12", "--save-steps", "6", "--logging-steps", "1", "--seed", "3"]));
+    let run = d.path().join("run");
+    let mut a = strings(["sbatch", "--output-dir", run.to_str().unwrap(), "--job-name", "squadkit-2dev", "--gpus-per-node", "0"]);
+    a.extend(strings(["--time", "00:20:00", "--setup", "export SQUADKIT_LOG=info", "--submit"]));
+    // Two replicas on the CPU: a core each.
+    a.extend(strings(["--sbatch-arg=--cpus-per-task=2", "--sbatch-arg=--mem=1G", "--"]));
+    a.extend(train.iter().cloned());
+    let out = Command::new(squadkit_tests::squadkit_bin()).args(&a).env("SLURM_CONF", &conf).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "squadkit sbatch --submit failed: {stderr}");
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(id.parse::<u64>().is_ok(), "job id {id:?}; {stderr}");
+    let script = std::fs::read_to_string(run.join("train.sbatch")).unwrap();
+    assert!(!script.contains("--gpus-per-node") && script.contains(" --devices 0,1 "), "{script}");
+    wait_until("the job to complete", 300, || {
+        ["COMPLETED", "FAILED", "CANCELLED"].contains(&job_field(&conf, &id, "JobState").as_str())
+    });
+    let log = std::fs::read_to_string(run.join(format!("slurm-{id}.out"))).unwrap_or_default();
+    assert_eq!(job_field(&conf, &id, "JobState"), "COMPLETED", "{log}");
+    for want in ["training on 2 devices", "finished after 12 steps"] {
+        assert!(log.contains(want), "missing {want:?} in the job log:\n{log}");
+    }
+    let reference = d.path().join("reference");
+    let mut r_args = strings(["train", "--output-dir", reference.to_str().unwrap()]);
+    r_args.extend(train);
+    let r = squadkit(&r_args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ours = std::fs::read(run.join("final/model.safetensors")).unwrap();
+    assert!(ours == std::fs::read(reference.join("final/model.safetensors")).unwrap(), "the 2-device job's weights differ");
+    println!("slurm job {id}: 2 devices, 12 steps, final weights identical to the same run outside SLURM");
 }

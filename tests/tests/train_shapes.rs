@@ -5,8 +5,8 @@
 //! Vulkan driver or without the `wgpu` feature in the binary.
 
 use serde_json::Value;
-use squadkit_tests::{demo_prepared, squadkit, strings, tiny_model_flags, Run, DEMO_WINDOWS};
-use std::path::{Path, PathBuf};
+use squadkit_tests::{demo_prepared, small_train_file, squadkit, start_model, strings, Run, DEMO_WINDOWS};
+use std::path::Path;
 
 fn run_ok(a: &[String]) -> Run {
     let r = squadkit(a);
@@ -20,34 +20,6 @@ fn metrics(run: &Path) -> Vec<Value> {
 
 fn events<'a>(m: &'a [Value], kind: &str) -> Vec<&'a Value> {
     m.iter().filter(|v| v["event"] == kind).collect()
-}
-
-/// The first `n` articles of the demo's training data (a few steps an epoch).
-fn small_train_file(prep: &Path, n: usize) -> PathBuf {
-    let mut d: Value = serde_json::from_slice(&std::fs::read(prep.join("data/train.json")).unwrap()).unwrap();
-    d["data"].as_array_mut().unwrap().truncate(n);
-    let p = prep.join(format!("train-{n}.json"));
-    std::fs::write(&p, serde_json::to_vec(&d).unwrap()).unwrap();
-    p
-}
-
-/// A model to start from, the same on every backend (a fresh model's initial weights come
-/// from each backend's own generator): one CPU step from the demo's config, saved as an HF
-/// model directory, with dropout off so that runs on different backends can be compared.
-fn start_model(prep: &Path, train: &Path, dir: &Path) -> PathBuf {
-    let run = dir.join("start");
-    let mut a = vec!["train".to_string()];
-    a.extend(tiny_model_flags(prep, train));
-    a.extend(["--output-dir".into(), run.to_str().unwrap().into()]);
-    a.extend(strings(["--max-steps", "1", "--save-steps", "0", "--learning-rate", "1e-3"]));
-    run_ok(&a);
-    let model = run.join("final");
-    let cfg_path = model.join("config.json");
-    let mut cfg: Value = serde_json::from_slice(&std::fs::read(&cfg_path).unwrap()).unwrap();
-    cfg["hidden_dropout_prob"] = 0.0.into();
-    cfg["attention_probs_dropout_prob"] = 0.0.into();
-    std::fs::write(&cfg_path, serde_json::to_vec_pretty(&cfg).unwrap()).unwrap();
-    model
 }
 
 /// `train` from `model` on `train` (windows of at most 128 tokens), a line every step, with

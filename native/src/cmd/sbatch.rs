@@ -28,10 +28,12 @@ pub struct SbatchArgs {
     /// `--job-name`.
     #[arg(long, default_value = "squadkit-train")]
     pub job_name: String,
-    /// `--nodes` (squadkit trains in one process: more than 1 only reserves nodes).
+    /// `--nodes`: 1 (squadkit trains on the devices of one node; more is refused).
     #[arg(long, default_value_t = 1)]
     pub nodes: u32,
-    /// `--gpus-per-node` (a count or TYPE:COUNT such as `a100:1`; 0 for a CPU job).
+    /// `--gpus-per-node` (a count or TYPE:COUNT such as `a100:4`; 0 for a CPU job). With more
+    /// than one, the job trains on all of them (`train --devices all`) unless the training
+    /// arguments say `--devices`.
     #[arg(long, default_value = "1")]
     pub gpus_per_node: String,
     /// `--cpus-per-task`.
@@ -156,9 +158,18 @@ pub fn script(args: &SbatchArgs, squadkit: &Path) -> Result<String> {
     Ok(s)
 }
 
+/// The GPUs `--gpus-per-node` asks for (`4`, `a100:4`), when it says a number.
+fn gpu_count(gpus_per_node: &str) -> Option<u32> {
+    gpus_per_node.rsplit(':').next()?.parse().ok()
+}
+
 /// The training command the job runs, as `squadkit train` will parse it.
 fn train_command(args: &SbatchArgs) -> Vec<String> {
     let mut cmd = args.train_args.clone();
+    let has_devices = cmd.iter().any(|a| a == "--devices" || a.starts_with("--devices="));
+    if gpu_count(&args.gpus_per_node).is_some_and(|n| n > 1) && !has_devices {
+        cmd.extend(["--devices".into(), "all".into()]);
+    }
     let run = absolute(&args.output_dir);
     let cache = args.kernel_cache.as_deref().map(absolute).unwrap_or_else(|| run.join("kernel-cache"));
     cmd.extend(["--output-dir".into(), run.display().to_string(), "--resume".into()]);
@@ -176,6 +187,13 @@ fn check(args: &SbatchArgs) -> Result<()> {
         }
     }
     check_time(&args.time)?;
+    if args.nodes != 1 {
+        return Err(CliError::Invalid(format!(
+            "--nodes {}: squadkit trains on the devices of one node (--gpus-per-node N uses N GPUs there); \
+             several nodes are not supported",
+            args.nodes
+        )));
+    }
     for (flag, what) in [("--output-dir", "the run directory"), ("--kernel-cache", "the kernel cache")] {
         if args.train_args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}="))) {
             return Err(CliError::Invalid(format!("give {what} as `squadkit sbatch {flag}`, not after `--`")));
@@ -245,9 +263,6 @@ fn header(args: &SbatchArgs, chdir: &str) -> Result<String> {
 /// to it, and a requeue when it stopped for preemption.
 fn body(args: &SbatchArgs, squadkit: &Path) -> String {
     let mut s = String::from("set -uo pipefail\n");
-    if args.nodes > 1 {
-        s.push_str("echo \"squadkit: training runs in one process on $(hostname); the other nodes stay idle\"\n");
-    }
     for m in &args.modules {
         s.push_str(&format!("module load {}\n", sh_quote(m)));
     }
@@ -429,5 +444,36 @@ mod tests {
     fn every_job_of_a_run_shares_one_kernel_cache() {
         let s = script_of(&["--output-dir", "/r", "--kernel-cache", "/shared/kc", "--", "--model", "m", "--train-file", "t"]);
         assert!(s.unwrap().contains("--resume --kernel-cache /shared/kc &\n"));
+    }
+
+    #[test]
+    fn several_gpus_of_a_node_are_all_trained_on_and_several_nodes_are_refused() {
+        let train = ["--", "--model", "m", "--train-file", "t"];
+        let with = |flags: &[&str]| script_of(&[&["--output-dir", "/r"], flags, &train[..]].concat());
+        let four = with(&["--gpus-per-node", "a100:4"]).unwrap();
+        assert!(four.contains("#SBATCH --gpus-per-node=a100:4\n") && four.contains(" --devices all --output-dir /r"), "{four}");
+        for one in ["1", "a100:1", "0"] {
+            assert!(!with(&["--gpus-per-node", one]).unwrap().contains("--devices"), "{one}");
+        }
+        // The user's own list is kept.
+        let own = script_of(&[
+            "--output-dir",
+            "/r",
+            "--gpus-per-node",
+            "4",
+            "--",
+            "--model",
+            "m",
+            "--train-file",
+            "t",
+            "--devices",
+            "0,1",
+        ]);
+        assert!(own.unwrap().contains(" --devices 0,1 --output-dir"));
+        let nodes = with(&["--nodes", "2"]).unwrap_err().to_string();
+        assert!(nodes.contains("--nodes 2: squadkit trains on the devices of one node"), "{nodes}");
+        // A bad list is refused before the script is written, as `train` would refuse it.
+        let dup = script_of(&["--output-dir", "/r", "--", "--model", "m", "--train-file", "t", "--devices", "1,1"]);
+        assert!(dup.unwrap_err().to_string().contains("device 1 is listed twice"));
     }
 }

@@ -114,10 +114,24 @@ pub fn predict_logits<B: Backend>(
     device: &B::Device,
 ) -> WindowLogits {
     let width = features.windows.iter().map(|w| w.len()).max().unwrap_or(1);
-    let mut start = vec![0f32; features.windows.len() * width];
-    let mut end = vec![0f32; features.windows.len() * width];
+    predict_window_logits(model, &features.windows, width, batch, pad_id, padding, device)
+}
+
+/// [`predict_logits`] of some windows (a rank's share of an evaluation), rows `width` wide
+/// (the longest window of all the shares).
+pub fn predict_window_logits<B: Backend>(
+    model: &RobertaForQuestionAnswering<B>,
+    windows: &[Window],
+    width: usize,
+    batch: usize,
+    pad_id: u32,
+    padding: &Padding,
+    device: &B::Device,
+) -> WindowLogits {
+    let mut start = vec![0f32; windows.len() * width];
+    let mut end = vec![0f32; windows.len() * width];
     let mut row = 0;
-    for chunk in features.windows.chunks(batch.max(1)) {
+    for chunk in windows.chunks(batch.max(1)) {
         let refs: Vec<&Window> = chunk.iter().collect();
         let (input, _) = batch_input::<B>(&refs, pad_id, padding, device);
         let out = model.forward(input);

@@ -1,8 +1,8 @@
 //! The model: RoBERTa for question answering in burn ([`roberta`]), HF model directories in
 //! and out ([`weights`]), windows in and logits out ([`batch`]), the GPU runtime's kernel
-//! caches, compile counter and memory ([`runtime`]), and the burn backend chosen at run time
+//! caches, compile counter and memory ([`runtime`]), the burn backend chosen at run time
 //! (`--backend cpu|wgpu|cuda`; each is a cargo feature of this crate: `flex` (the CPU backend,
-//! default), `wgpu`, `cuda`).
+//! default), `wgpu`, `cuda`), and the devices of a run on it (`train --devices`, [`DeviceList`]).
 
 pub mod batch;
 pub mod roberta;
@@ -12,6 +12,7 @@ pub mod weights;
 use crate::error::{CliError, Result};
 use burn::tensor::backend::AutodiffBackend;
 use roberta::Kernels;
+use std::collections::BTreeSet;
 
 /// Which burn backend to run on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,32 +67,152 @@ pub type WgpuBackend = burn::backend::Wgpu;
 pub type CudaBackend = burn::backend::Cuda;
 
 /// Work generic over the backend: `run` gets the autodiff backend (use
-/// `B::InnerBackend` for inference), its device, and which backend it is (for the model's
-/// [`Kernels`]: `kind.kernels()`).
+/// `B::InnerBackend` for inference), its devices (one unless `train --devices` asks for more;
+/// the first is rank 0's), and which backend it is (for the model's [`Kernels`]:
+/// `kind.kernels()`).
 pub trait BackendTask {
     type Output;
-    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> Result<Self::Output>;
+    fn run<B: AutodiffBackend>(self, devices: Vec<B::Device>, kind: BackendKind) -> Result<Self::Output>;
 }
 
-/// Run `task` on the backend `kind`: an error when it is not compiled in or has no device.
-/// On a GPU backend, cubecl's settings ([`runtime::configure`]) must be made before this.
-pub fn run_on<T: BackendTask>(kind: BackendKind, task: T) -> Result<T::Output> {
+/// Run `task` on the backend `kind` and its devices `ordinals` (checked by
+/// [`DeviceList::resolve`]; one device: `&[0]`): an error when the backend is not compiled in
+/// or has no device. On a GPU backend, cubecl's settings ([`runtime::configure`]) must be made
+/// before this.
+pub fn run_on<T: BackendTask>(kind: BackendKind, ordinals: &[usize], task: T) -> Result<T::Output> {
     match kind {
+        // The CPU is one device: several ordinals are replicas sharing its cores.
         #[cfg(feature = "flex")]
-        BackendKind::Cpu => task.run::<burn::backend::Autodiff<CpuBackend>>(Default::default(), kind),
-        #[cfg(feature = "wgpu")]
-        BackendKind::Wgpu => {
-            runtime::configure(None)?;
-            let device = Default::default();
-            probe::<WgpuBackend>(kind, &device)?;
-            task.run::<burn::backend::Autodiff<WgpuBackend>>(device, kind)
+        BackendKind::Cpu => {
+            task.run::<burn::backend::Autodiff<CpuBackend>>(vec![Default::default(); ordinals.len().max(1)], kind)
         }
+        #[cfg(feature = "wgpu")]
+        BackendKind::Wgpu => run_on_gpu::<WgpuBackend, T>(kind, ordinals, task),
+        #[cfg(feature = "cuda")]
+        BackendKind::Cuda => run_on_gpu::<CudaBackend, T>(kind, ordinals, task),
+        #[allow(unreachable_patterns)]
+        _ => Err(not_compiled(kind)),
+    }
+}
+
+/// A GPU backend: its devices by ordinal, each probed before the task starts.
+#[allow(dead_code)]
+fn run_on_gpu<B: burn::tensor::backend::Backend, T: BackendTask>(
+    kind: BackendKind,
+    ordinals: &[usize],
+    task: T,
+) -> Result<T::Output> {
+    use burn::tensor::backend::{Device as _, DeviceId};
+    runtime::configure(None)?;
+    let default = B::Device::default();
+    let devices: Vec<B::Device> = if ordinals.len() <= 1 && ordinals.first().is_none_or(|&o| o == 0) {
+        vec![default]
+    } else {
+        let type_id = default.to_id().type_id;
+        ordinals.iter().map(|&o| B::Device::from_id(DeviceId::new(type_id, o as u16))).collect()
+    };
+    for device in &devices {
+        probe::<B>(kind, device)?;
+    }
+    task.run::<burn::backend::Autodiff<B>>(devices, kind)
+}
+
+/// The devices of a training run (`train --devices`): `all` of the backend's, or a list of
+/// ordinals (`0,1,2,3`). On the CPU backend the "devices" are replicas of the model sharing the
+/// machine's cores (at most one per core): data parallelism there is for tests and the
+/// equivalence proofs, and for small models that leave cores idle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceList {
+    All,
+    Ordinals(Vec<usize>),
+}
+
+impl Default for DeviceList {
+    fn default() -> Self {
+        DeviceList::Ordinals(vec![0])
+    }
+}
+
+impl std::fmt::Display for DeviceList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeviceList::All => f.write_str("all"),
+            DeviceList::Ordinals(v) => f.write_str(&v.iter().map(usize::to_string).collect::<Vec<_>>().join(",")),
+        }
+    }
+}
+
+/// Why a `--devices` value was refused (clap prints it after the flag).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum DeviceListError {
+    #[error("{0:?} is not a device number (give ordinals such as 0,1,2,3, or `all`)")]
+    NotANumber(String),
+    #[error("device {0} is listed twice")]
+    Duplicate(usize),
+}
+
+impl DeviceList {
+    /// `all`, or comma-separated device ordinals, each once.
+    pub fn parse(s: &str) -> std::result::Result<DeviceList, DeviceListError> {
+        if s.trim() == "all" {
+            return Ok(DeviceList::All);
+        }
+        let mut seen = BTreeSet::new();
+        let mut ordinals = Vec::new();
+        for part in s.split(',') {
+            let o: usize = part.trim().parse().map_err(|_| DeviceListError::NotANumber(part.trim().to_string()))?;
+            if !seen.insert(o) {
+                return Err(DeviceListError::Duplicate(o));
+            }
+            ordinals.push(o);
+        }
+        Ok(DeviceList::Ordinals(ordinals))
+    }
+
+    /// The ordinals on backend `kind` here: an error naming the device when one does not exist.
+    pub fn resolve(&self, kind: BackendKind) -> Result<Vec<usize>> {
+        if *self == DeviceList::default() {
+            return Ok(vec![0]);
+        }
+        let available = device_count(kind)?;
+        let ordinals = match self {
+            DeviceList::All => (0..available).collect(),
+            DeviceList::Ordinals(v) => v.clone(),
+        };
+        if let Some(&o) = ordinals.iter().find(|&&o| o >= available) {
+            let what = match kind {
+                BackendKind::Cpu => {
+                    format!("the CPU backend runs at most one replica per core, and this machine has {available} cores")
+                }
+                BackendKind::Wgpu => "wgpu trains on one device (several GPUs: --backend cuda)".to_string(),
+                BackendKind::Cuda => format!("this machine has {available} CUDA device{}", if available == 1 { "" } else { "s" }),
+            };
+            return Err(CliError::Invalid(format!(
+                "--devices {self}: there is no device {o}: {what} (0..{})",
+                available.saturating_sub(1)
+            )));
+        }
+        Ok(ordinals)
+    }
+}
+
+/// How many devices `kind` offers: on the CPU, its cores (replicas share them); wgpu, one; CUDA,
+/// the visible GPUs (`CUDA_VISIBLE_DEVICES`, as SLURM sets it).
+pub fn device_count(kind: BackendKind) -> Result<usize> {
+    match kind {
+        BackendKind::Cpu => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+        BackendKind::Wgpu => Ok(1),
         #[cfg(feature = "cuda")]
         BackendKind::Cuda => {
+            use burn::tensor::backend::{Backend as _, Device as _};
             runtime::configure(None)?;
-            let device = Default::default();
-            probe::<CudaBackend>(kind, &device)?;
-            task.run::<burn::backend::Autodiff<CudaBackend>>(device, kind)
+            let count = std::panic::catch_unwind(|| {
+                CudaBackend::device_count(<CudaBackend as burn::tensor::backend::Backend>::Device::default().to_id().type_id)
+            });
+            match count {
+                Ok(n) if n > 0 => Ok(n),
+                _ => Err(CliError::Internal("--backend cuda: no usable device".into())),
+            }
         }
         #[allow(unreachable_patterns)]
         _ => Err(not_compiled(kind)),

@@ -615,7 +615,8 @@ impl<B: Backend> RobertaAttention<B> {
 /// values scaled by 1 / (1 - p)). With [`Kernels::host_dropout`] (the CPU) the mask is drawn
 /// here, on every core, from a counter-based generator (SplitMix64 of the element index)
 /// seeded by one draw from the backend's RNG — which the trainer reseeds per step, so masks
-/// stay a function of the step and a resumed run draws what an uninterrupted one would. burn
+/// stay a function of the step and a resumed run draws what an uninterrupted one would — or,
+/// when the thread has one, from its own stream ([`set_dropout_stream`], per step and replica). burn
 /// draws it element by element with one thread's ChaCha20: ~22% of a CPU train step. On a
 /// GPU burn's `Dropout` draws it on the device.
 fn dropout<B: Backend, const D: usize>(d: &Dropout, x: Tensor<B, D>, kernels: Kernels) -> Tensor<B, D> {
@@ -626,9 +627,17 @@ fn dropout<B: Backend, const D: usize>(d: &Dropout, x: Tensor<B, D>, kernels: Ke
     if !kernels.host_dropout {
         return d.forward(x);
     }
-    let draw = Tensor::<B, 1>::random([2], Distribution::Uniform(0.0, 1.0), &device).into_data().convert::<f32>();
-    let draw = draw.to_vec::<f32>().expect("two float32 values");
-    let seed = (u64::from(draw[0].to_bits()) << 32) | u64::from(draw[1].to_bits());
+    let seed = DROPOUT_STREAM.with(|stream| {
+        let state = stream.get()?;
+        let next = state.wrapping_add(GOLDEN_GAMMA);
+        stream.set(Some(next));
+        Some(mix64(next))
+    });
+    let seed = seed.unwrap_or_else(|| {
+        let draw = Tensor::<B, 1>::random([2], Distribution::Uniform(0.0, 1.0), &device).into_data().convert::<f32>();
+        let draw = draw.to_vec::<f32>().expect("two float32 values");
+        (u64::from(draw[0].to_bits()) << 32) | u64::from(draw[1].to_bits())
+    });
     let shape = x.shape();
     let mask = dropout_mask(seed, shape.num_elements(), 1.0 - d.prob);
     x * Tensor::<B, D>::from_data(TensorData::new(mask, shape), &device)
@@ -666,6 +675,28 @@ fn fused_attention<B: Backend>(
     Tensor::cat(parts, 1)
 }
 
+thread_local! {
+    /// This thread's stream of host dropout seeds ([`set_dropout_stream`]), when it has one.
+    static DROPOUT_STREAM: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Seed this thread's host dropout masks from a stream of its own starting at `seed` (`None`:
+/// from the backend's RNG, as a single-device run does). Replicas training in threads of one
+/// process (`train --devices` on the CPU) need this: they share the backend's one RNG, and
+/// their draws from it would interleave in no fixed order.
+pub fn set_dropout_stream(seed: Option<u64>) {
+    DROPOUT_STREAM.with(|stream| stream.set(seed));
+}
+
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
+/// SplitMix64's output function.
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// `n` values: 1 / keep with probability `keep`, else 0; element i from SplitMix64(seed, i).
 fn dropout_mask(seed: u64, n: usize, keep: f64) -> Vec<f32> {
     let scale = (1.0 / keep) as f32;
@@ -679,10 +710,7 @@ fn dropout_mask(seed: u64, n: usize, keep: f64) -> Vec<f32> {
     mask.par_chunks_mut(CHUNK).enumerate().for_each(|(c, part)| {
         let base = (c * CHUNK) as u64;
         for (i, m) in part.iter_mut().enumerate() {
-            let mut z = seed.wrapping_add((base + i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
+            let z = mix64(seed.wrapping_add((base + i as u64 + 1).wrapping_mul(GOLDEN_GAMMA)));
             if (z >> 11) < threshold {
                 *m = scale;
             }

@@ -3,6 +3,7 @@
 
 use super::state::Hyper;
 use crate::args::{AnswerArgs, DeviceArgs, WindowArgs};
+use crate::model::DeviceList;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -56,6 +57,15 @@ pub struct TrainArgs {
     pub answers: AnswerArgs,
     #[command(flatten)]
     pub device: DeviceArgs,
+    /// Train data-parallel on these devices of --backend: ordinals such as `0,1,2,3`, or `all`
+    /// (e.g. every GPU SLURM gave the job). Each device holds a replica of the model and takes
+    /// --per-device-train-batch-size windows of every micro-batch; the gradients are summed
+    /// across devices before each step (burn-collective), so N devices train as one device
+    /// with N times the batch. Evaluation is shared between the devices; rank 0 (the first)
+    /// logs and saves. On the CPU backend the devices are replicas sharing its cores (at most
+    /// one per core).
+    #[arg(long, value_name = "LIST", default_value = "0", value_parser = DeviceList::parse)]
+    pub devices: DeviceList,
     /// Run every batch shape of the run once (train and evaluation) and exit: on a GPU this
     /// fills the kernel cache, so that the run itself (e.g. the compute job) starts at full
     /// speed. Writes nothing but the cache; prints the shapes and the time taken.

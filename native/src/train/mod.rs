@@ -1,12 +1,14 @@
 //! Training: a run from its arguments ([`run`], [`args`]), the loop ([`trainer`]), what a run
 //! is and where it stands ([`state`]), its data order ([`order`]), the optimizer and schedule
-//! as the HF Trainer has them ([`optim`]), checkpoints ([`checkpoint`]), the run directory
+//! as the HF Trainer has them ([`optim`]), data parallelism over several devices
+//! ([`replicas`]), checkpoints ([`checkpoint`]), the run directory
 //! and its lock ([`rundir`]), and the metrics log and progress display ([`runlog`]).
 
 pub mod args;
 pub mod checkpoint;
 pub mod optim;
 pub mod order;
+pub mod replicas;
 pub mod run;
 pub mod rundir;
 pub mod runlog;

@@ -74,6 +74,42 @@ pub struct StepStats {
     pub lr: f64,
 }
 
+/// The gradients of one step, flattened, by parameter name (name order: the order every
+/// replica sums, clips and all-reduces them in).
+pub type Gradients<B> = BTreeMap<String, Flat<B>>;
+
+/// Gather the gradients of a backward pass through `model`, flattened, by name.
+pub fn gradients<B: AutodiffBackend>(model: &mut RobertaForQuestionAnswering<B>, grads: &B::Gradients) -> Gradients<B> {
+    struct Gather<'a, B: AutodiffBackend> {
+        grads: &'a B::Gradients,
+        out: Gradients<B>,
+    }
+    impl<B: AutodiffBackend> ParamVisitor<B> for Gather<'_, B> {
+        fn visit<const D: usize>(&mut self, name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
+            if let Some(g) = p.val().grad(self.grads) {
+                self.out.insert(name.to_string(), g.flatten::<1>(0, D - 1));
+            }
+        }
+    }
+    let mut gather = Gather::<B> { grads, out: BTreeMap::new() };
+    model.visit_params(&mut gather);
+    gather.out
+}
+
+/// Zero gradients for every parameter of `model` (a replica with no rows in a step still
+/// takes part in the all-reduce).
+pub fn zero_gradients<B: AutodiffBackend>(model: &mut RobertaForQuestionAnswering<B>) -> Gradients<B> {
+    struct Zeros<B: AutodiffBackend>(Gradients<B>);
+    impl<B: AutodiffBackend> ParamVisitor<B> for Zeros<B> {
+        fn visit<const D: usize>(&mut self, name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
+            self.0.insert(name.to_string(), p.val().inner().flatten::<1>(0, D - 1).zeros_like());
+        }
+    }
+    let mut zeros = Zeros::<B>(BTreeMap::new());
+    model.visit_params(&mut zeros);
+    zeros.0
+}
+
 /// AdamW with HF's settings over a [`RobertaForQuestionAnswering`].
 pub struct AdamW<B: AutodiffBackend> {
     pub config: AdamWConfig,
@@ -95,22 +131,18 @@ impl<B: AutodiffBackend> AdamW<B> {
         mut model: RobertaForQuestionAnswering<B>,
         grads: &B::Gradients,
     ) -> (RobertaForQuestionAnswering<B>, StepStats) {
-        // Gather the gradients, flattened, by name.
-        struct Gather<'a, B: AutodiffBackend> {
-            grads: &'a B::Gradients,
-            out: BTreeMap<String, Flat<B>>,
-        }
-        impl<B: AutodiffBackend> ParamVisitor<B> for Gather<'_, B> {
-            fn visit<const D: usize>(&mut self, name: &str, p: &mut Param<Tensor<B, D>>, _l: Layout) {
-                if let Some(g) = p.val().grad(self.grads) {
-                    self.out.insert(name.to_string(), g.flatten::<1>(0, D - 1));
-                }
-            }
-        }
-        let mut gather = Gather::<B> { grads, out: BTreeMap::new() };
-        model.visit_params(&mut gather);
-        let mut grads = gather.out;
+        let grads = gradients(&mut model, grads);
+        self.apply(lr, model, grads)
+    }
 
+    /// One optimizer step at `lr` with gradients already gathered (and, with several devices,
+    /// summed across them): clipping, then the update.
+    pub fn apply(
+        &mut self,
+        lr: f64,
+        mut model: RobertaForQuestionAnswering<B>,
+        mut grads: Gradients<B>,
+    ) -> (RobertaForQuestionAnswering<B>, StepStats) {
         // Global-norm clipping; the squares are summed in name order.
         let squares: Vec<Flat<B>> = grads.values().map(|g| g.clone().square().sum()).collect();
         let grad_norm = if squares.is_empty() { 0.0 } else { Tensor::cat(squares, 0).sum().into_scalar().elem::<f64>().sqrt() };

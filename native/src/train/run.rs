@@ -27,10 +27,14 @@ pub struct Prepared {
     pub train: WindowSet,
     pub eval: Option<WindowSet>,
     pub resume: Option<PathBuf>,
+    /// The device ordinals of `--devices` (rank 0 first).
+    pub devices: Vec<usize>,
 }
 
 pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
-    let hyper = args.hyper();
+    // The devices first: a bad list is an error before anything is loaded.
+    let devices = args.devices.resolve(args.device.backend)?;
+    let hyper = Hyper { world_size: devices.len(), ..args.hyper() };
     hyper.check()?;
     if hyper.eval_strategy != EvalStrategy::No && args.validation_file.is_none() {
         return Err(CliError::Invalid(
@@ -61,7 +65,7 @@ pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
             Some(p.clone())
         }
     };
-    Ok(Prepared { args: args.clone(), hyper, config, tokenizer_dir: tok.dir, pad_id, train, eval, resume })
+    Ok(Prepared { args: args.clone(), hyper, config, tokenizer_dir: tok.dir, pad_id, train, eval, resume, devices })
 }
 
 /// On the CPU, refuse a model whose training state (weights, gradients and AdamW's two
@@ -140,8 +144,10 @@ struct TrainTask<'a>(&'a Prepared, Mode);
 
 impl BackendTask for TrainTask<'_> {
     type Output = Done;
-    fn run<B: AutodiffBackend>(self, device: B::Device, kind: BackendKind) -> Result<Done> {
+    fn run<B: AutodiffBackend>(self, devices: Vec<B::Device>, kind: BackendKind) -> Result<Done> {
         let (p, mode) = (self.0, self.1);
+        let mut devices = devices.into_iter();
+        let device = devices.next().expect("run_on gives a device");
         let a = &p.args;
         B::seed(&device, p.hyper.seed);
         let model: RobertaForQuestionAnswering<B> = match (&a.model, &p.resume) {
@@ -178,7 +184,7 @@ impl BackendTask for TrainTask<'_> {
         };
         let mut trainer = Trainer::new(spec, model, &device)?;
         match mode {
-            Mode::Train => trainer.run().map(Done::Trained),
+            Mode::Train => trainer.run(devices.collect()).map(Done::Trained),
             Mode::WarmupOnly => {
                 trainer.log_shapes()?;
                 trainer.warmup().map(Done::WarmedUp)
@@ -204,7 +210,7 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     let text = serde_json::to_string_pretty(&prepared.hyper).expect("hyperparameters serialise") + "\n";
     crate::output::write_owned(&args.output_dir.join("train_args.json"), text.as_bytes())?;
     args.device.configure_runtime(&args.output_dir)?;
-    match run_on(args.device.backend, TrainTask(&prepared, Mode::Train))? {
+    match run_on(args.device.backend, &prepared.devices, TrainTask(&prepared, Mode::Train))? {
         Done::Trained(Outcome::Preempted { signal, checkpoint }) => Err(CliError::Preempted { signal, checkpoint }),
         Done::Trained(finished) => Ok(finished),
         Done::WarmedUp(_) => unreachable!("a training task trains"),
@@ -218,7 +224,8 @@ pub fn warmup(args: &TrainArgs) -> Result<Warmup> {
     let _run_dir = RunDir::claim(&args.output_dir, Claim::Resume)?;
     let prepared = prepare(args)?;
     args.device.configure_runtime(&args.output_dir)?;
-    match run_on(args.device.backend, TrainTask(&prepared, Mode::WarmupOnly))? {
+    // Rank 0's device: the kernel cache is shared by the devices of a GPU model.
+    match run_on(args.device.backend, &prepared.devices[..1], TrainTask(&prepared, Mode::WarmupOnly))? {
         Done::WarmedUp(w) => Ok(w),
         Done::Trained(_) => unreachable!("a warm-up task only warms up"),
     }

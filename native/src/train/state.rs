@@ -76,6 +76,15 @@ pub struct Hyper {
     #[arg(long)]
     #[serde(default)]
     pub dataloader_drop_last: bool,
+    /// The devices each global batch is split over (HF's `world_size`; set from `train
+    /// --devices`): a step takes `per_device_train_batch_size` × this × accumulation windows.
+    #[arg(skip = 1usize)]
+    #[serde(default = "one_device")]
+    pub world_size: usize,
+}
+
+fn one_device() -> usize {
+    1
 }
 
 impl Default for Hyper {
@@ -90,13 +99,18 @@ impl Hyper {
     /// Refuse a run whose every batch would be dropped (`--dataloader-drop-last` with fewer
     /// training windows than a batch).
     pub fn check_batches(&self, windows: usize) -> Result<(), CliError> {
-        if self.dataloader_drop_last && windows < self.per_device_train_batch_size {
+        if self.dataloader_drop_last && windows < self.train_batch_size() {
             return Err(CliError::Invalid(format!(
                 "--dataloader-drop-last with {windows} training windows and batches of {}: every batch would be dropped",
-                self.per_device_train_batch_size
+                self.train_batch_size()
             )));
         }
         Ok(())
+    }
+
+    /// The windows of one micro-batch over all devices (HF's `train_batch_size`).
+    pub fn train_batch_size(&self) -> usize {
+        self.per_device_train_batch_size.max(1) * self.world_size.max(1)
     }
 
     pub fn check(&self) -> Result<(), CliError> {
@@ -132,7 +146,10 @@ struct HyperFlags {
 /// warmup, and when to evaluate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepPlan {
+    /// Windows per device in a micro-batch.
     pub micro_batch: usize,
+    /// Devices (a micro-batch is `micro_batch` × this windows, split between them).
+    pub world: usize,
     pub accumulation: usize,
     pub steps_per_epoch: u64,
     pub max_steps: u64,
@@ -144,8 +161,10 @@ pub struct StepPlan {
 impl StepPlan {
     pub fn new(h: &Hyper, windows: usize) -> StepPlan {
         let micro_batch = h.per_device_train_batch_size.max(1);
+        let world = h.world_size.max(1);
         let accumulation = h.gradient_accumulation_steps.max(1);
-        let batches = if h.dataloader_drop_last { windows / micro_batch } else { windows.div_ceil(micro_batch) };
+        let global = h.train_batch_size();
+        let batches = if h.dataloader_drop_last { windows / global } else { windows.div_ceil(global) };
         let steps_per_epoch = (batches.div_ceil(accumulation) as u64).max(1);
         let max_steps =
             if h.max_steps > 0 { h.max_steps as u64 } else { (h.num_train_epochs * steps_per_epoch as f64).ceil() as u64 };
@@ -155,7 +174,7 @@ impl StepPlan {
             EvalStrategy::Steps => Some(h.eval_steps.unwrap_or(h.logging_steps).max(1) as u64),
             EvalStrategy::Epoch => Some(steps_per_epoch),
         };
-        StepPlan { micro_batch, accumulation, steps_per_epoch, max_steps, warmup_steps, eval_every }
+        StepPlan { micro_batch, world, accumulation, steps_per_epoch, max_steps, warmup_steps, eval_every }
     }
 
     /// The epoch (fractional) after `step` steps.
@@ -229,6 +248,8 @@ impl TrainerState {
             ("max_grad_norm", a.max_grad_norm.to_string(), b.max_grad_norm.to_string()),
             ("group_by_length", a.group_by_length.to_string(), b.group_by_length.to_string()),
             ("bf16", a.bf16.to_string(), b.bf16.to_string()),
+            // The global batch: the run's devices (`--devices`, a count here).
+            ("devices", a.world_size.to_string(), b.world_size.to_string()),
         ]
         .into_iter()
         .filter(|(_, x, y)| x != y)

@@ -21,6 +21,10 @@
 //! - Shapes: every batch is padded as [`Padding`] says, so the run's batch shapes are known
 //!   before it starts ([`Trainer::shapes`], logged); [`Trainer::warmup`] runs each once (on a
 //!   GPU: compiles and tunes every kernel the run will use) and changes nothing.
+//! - Devices (`--devices`): the trainer is rank 0; [`Trainer::run`] starts the other ranks on
+//!   threads of their own ([`super::replicas`]). Each step's global micro-batches are split
+//!   between the ranks, gradients summed across them, and every rank takes the same AdamW step;
+//!   evaluation is shared and gathered here; only this rank logs and saves.
 //! - Timing: the first step of an attempt (on a GPU: kernel compilation and autotuning) is
 //!   logged on its own; train lines carry the mean time of the steps after it, the backend's
 //!   memory and, on a GPU, the kernels compiled so far.
@@ -30,12 +34,13 @@
 
 use super::checkpoint;
 use super::optim::{AdamW, AdamWConfig, LinearSchedule, StepStats};
-use super::order::{derive_seed, epoch_batches, STEP_RNG};
+use super::order::epoch_batches;
+use super::replicas::{eval_ranges, split, training_form, Peers, Replica, Start};
 use super::runlog::{Event, MetricsLog, Progress};
 use super::state::{Hyper, StepPlan, TrainerState};
 use crate::error::{CliError, Result};
 use crate::fsio;
-use crate::model::batch::{batch_input, labels, predict_logits, Padding};
+use crate::model::batch::{batch_input, labels, Padding};
 use crate::model::roberta::{qa_loss, RobertaConfig, RobertaForQuestionAnswering};
 use crate::model::weights::{self, HostTensor, TOKENIZER_FILES};
 use crate::model::{runtime, BackendKind};
@@ -43,7 +48,7 @@ use crate::pipeline::{self, WindowSet};
 use crate::signals::StopFlag;
 use burn::module::AutodiffModule;
 use burn::tensor::backend::AutodiffBackend;
-use burn::tensor::{ElementConversion, FloatDType, Tensor};
+use burn::tensor::ElementConversion;
 use serde_json::{json, Map, Value};
 use squadkit_core::decode::DecodeOptions;
 use squadkit_core::preprocess::Window;
@@ -131,9 +136,9 @@ impl LogWindow {
 pub struct Trainer<'a, B: AutodiffBackend> {
     spec: RunSpec<'a>,
     device: B::Device,
-    /// `None` only while an optimizer step has it.
-    model: Option<RobertaForQuestionAnswering<B>>,
-    opt: AdamW<B>,
+    /// Rank 0's model and optimizer (the run's; with several devices the other ranks hold
+    /// equal copies: [`super::replicas`]).
+    replica: Replica<B>,
     plan: StepPlan,
     schedule: LinearSchedule,
     state: TrainerState,
@@ -187,13 +192,17 @@ fn resume<B: AutodiffBackend>(
 
 /// AdamW with the run's hyperparameters (HF's names: `adam_beta1`, ..., `max_grad_norm`, 0 = no clipping).
 fn optimizer<B: AutodiffBackend>(h: &Hyper) -> AdamW<B> {
-    AdamW::new(AdamWConfig {
+    AdamW::new(optimizer_config(h))
+}
+
+fn optimizer_config(h: &Hyper) -> AdamWConfig {
+    AdamWConfig {
         beta1: h.adam_beta1,
         beta2: h.adam_beta2,
         eps: h.adam_epsilon,
         weight_decay: h.weight_decay,
         max_grad_norm: (h.max_grad_norm > 0.0).then_some(h.max_grad_norm),
-    })
+    }
 }
 
 /// The fields in which two model configs differ (`None` when equal).
@@ -230,10 +239,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         if let Some(dir) = &spec.resume {
             (model, state) = resume(dir, spec.config, &state, &mut opt, device)?;
         }
-        model = model.with_kernels(spec.backend.kernels());
-        if h.bf16 {
-            model = model.with_compute_dtype(Some(FloatDType::BF16));
-        }
+        let model = training_form(model, spec.backend.kernels(), h.bf16);
         let wall0 = state.wall_time;
         let mut log = if spec.warmup_only {
             MetricsLog::discard(spec.out)
@@ -249,8 +255,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
             progress: Progress::new(plan.max_steps, state.global_step, h.logging_steps.max(1) as u64),
             log,
             device: device.clone(),
-            model: Some(model),
-            opt,
+            replica: Replica::new(0, plan.world, device.clone(), model, opt),
             plan,
             schedule,
             state,
@@ -270,11 +275,14 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
     fn train_batch_of_each_shape(&self) -> BTreeMap<[usize; 2], Vec<usize>> {
         let (plan, h) = (self.plan, self.spec.hyper);
         let mut by_shape = BTreeMap::new();
+        let global = plan.micro_batch * plan.world;
         for epoch in 0..plan.max_steps.div_ceil(plan.steps_per_epoch) {
-            for batch in epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last)
-            {
-                let shape = self.spec.padding.shape(batch.iter().map(|&i| self.lengths[i]));
-                by_shape.entry(shape).or_insert(batch);
+            let batches = epoch_batches(&self.lengths, global, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
+            for shard in split(&batches, plan.micro_batch, plan.world).into_iter().flat_map(|s| s.micro_batches) {
+                if !shard.is_empty() {
+                    let shape = self.spec.padding.shape(shard.iter().map(|&i| self.lengths[i]));
+                    by_shape.entry(shape).or_insert(shard);
+                }
             }
         }
         by_shape
@@ -364,16 +372,16 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
     }
 
     fn model(&self) -> &RobertaForQuestionAnswering<B> {
-        self.model.as_ref().expect("the model is back after every step")
+        self.replica.model()
     }
 
-    /// The micro-batches of optimizer step `step` (0-based).
+    /// The micro-batches of optimizer step `step` (0-based), over all devices.
     fn micro_batches(&mut self, step: u64) -> Vec<Vec<usize>> {
         let (h, plan) = (self.spec.hyper, self.plan);
         let epoch = step / plan.steps_per_epoch;
         if self.batches.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            let batches =
-                epoch_batches(&self.lengths, plan.micro_batch, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
+            let global = plan.micro_batch * plan.world;
+            let batches = epoch_batches(&self.lengths, global, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
             self.batches = Some((epoch, batches));
         }
         let batches = &self.batches.as_ref().expect("just planned").1;
@@ -381,40 +389,35 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         batches[first..(first + plan.accumulation).min(batches.len())].to_vec()
     }
 
-    /// One optimizer step: forward and backward over its micro-batches, then AdamW. A loss
-    /// that is not finite stops the run before the update.
-    pub fn step(&mut self) -> Result<StepStats> {
+    /// One optimizer step: forward and backward over its micro-batches, then AdamW; with
+    /// several devices each rank takes its shard of every micro-batch (`peers`: ranks 1..) and
+    /// the gradients are summed across them. A loss that is not finite stops the run before
+    /// the update.
+    pub fn step(&mut self, peers: &Peers<'_>) -> Result<StepStats> {
         let started = Instant::now();
         let step = self.state.global_step;
         let micro_batches = self.micro_batches(step);
-        B::seed(&self.device, derive_seed(self.spec.hyper.seed, STEP_RNG, step));
+        let shards = split(&micro_batches, self.plan.micro_batch, self.plan.world);
+        let lr = self.schedule.lr(step as usize);
+        peers.start_step(step, &shards[1..], lr)?;
+        self.replica.seed_step(self.spec.hyper.seed, step);
         let windows = &self.spec.train.features.windows;
-        let mut total: Option<Tensor<B, 1>> = None;
+        let mut loss = self.replica.loss(windows, &shards[0], self.spec.pad_id, &self.spec.padding);
         for mb in &micro_batches {
-            let refs: Vec<&Window> = mb.iter().map(|&i| &windows[i]).collect();
-            let shape = self.spec.padding.shape(refs.iter().map(|w| w.len()));
-            let (input, real) = batch_input::<B>(&refs, self.spec.pad_id, &self.spec.padding, &self.device);
-            let (s, e) = labels::<B>(&refs, shape, &self.device);
-            let loss = qa_loss(&self.model().forward(input), s, e) / micro_batches.len() as f64;
-            total = Some(match total {
-                Some(t) => t + loss,
-                None => loss,
-            });
-            self.window.samples += refs.len();
-            self.window.tokens += real;
+            self.window.samples += mb.len();
+            self.window.tokens += mb.iter().map(|&i| windows[i].n_tokens()).sum::<usize>();
         }
-        let mut loss = total.expect("at least one micro-batch");
         if self.nan_at == Some(step + 1) {
-            loss = loss * f64::NAN;
+            loss = loss.map(|l| l * f64::NAN);
         }
-        let loss_value: f64 = loss.clone().into_scalar().elem::<f64>();
+        let own: f64 = loss.as_ref().map_or(0.0, |l| l.clone().into_scalar().elem::<f64>());
+        let loss_value = own + peers.losses()?.iter().flatten().sum::<f64>();
         if !loss_value.is_finite() {
+            peers.proceed(false)?;
             return Err(self.non_finite_loss(loss_value));
         }
-        let grads = loss.backward();
-        let lr = self.schedule.lr(step as usize);
-        let (model, stats) = self.opt.step(lr, self.model.take().expect("the model is here"), &grads);
-        self.model = Some(model);
+        peers.proceed(true)?;
+        let stats = self.replica.update(loss, lr)?;
         self.state.advance();
         self.window.loss_sum += loss_value;
         self.window.steps += 1;
@@ -493,18 +496,23 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         })
     }
 
-    /// Score the current model on `set`: windows → logits → answers → the official scorer.
-    pub fn evaluate(&self, set: &WindowSet) -> Result<Evaluation> {
-        let inner = self.model().valid();
+    /// Score the current model on `set`: windows → logits (with several devices, each rank
+    /// computes those of a range of windows, gathered here) → answers → the official scorer.
+    pub fn evaluate(&self, set: &WindowSet, peers: &Peers<'_>) -> Result<Evaluation> {
+        let windows = &set.features.windows;
         let batch = self.spec.hyper.per_device_eval_batch_size;
-        let logits = predict_logits(&inner, &set.features, batch, self.spec.pad_id, &self.spec.eval_padding, &self.device);
+        let width = windows.iter().map(Window::len).max().unwrap_or(1);
+        let ranges = eval_ranges(windows.len(), batch, self.plan.world);
+        let (pad_id, padding) = (self.spec.pad_id, &self.spec.eval_padding);
+        let logits =
+            peers.logits(&ranges, width, || self.replica.logits(&windows[ranges[0].clone()], width, batch, pad_id, padding))?;
         let decoded = pipeline::answers(&set.dataset, &set.features, logits.as_logits(), &self.spec.decode)?;
         pipeline::score(&set.dataset, &decoded)
     }
 
     /// Evaluate, log it, and save `RUN/best` when the F1 is the best so far.
-    fn evaluate_and_keep_best(&mut self, set: &WindowSet) -> Result<Map<String, Value>> {
-        let eval = self.evaluate(set)?;
+    fn evaluate_and_keep_best(&mut self, set: &WindowSet, peers: &Peers<'_>) -> Result<Map<String, Value>> {
+        let eval = self.evaluate(set, peers)?;
         let step = self.state.global_step;
         let scores: Map<String, Value> = eval.to_dict().into_iter().map(|(k, v)| (k, json!(v.as_f64()))).collect();
         self.log.write(&Event::Eval { step, epoch: self.plan.epoch(step), scores: scores.clone(), wall_time: self.wall() })?;
@@ -523,7 +531,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let mut files = vec![
             ("config.json".to_string(), self.spec.config.to_qa_json().into_bytes()),
             ("model.safetensors".to_string(), weights::serialize_safetensors(&weights::model_to_tensors(self.model()))),
-            ("optimizer.safetensors".to_string(), weights::serialize_safetensors(&self.opt.export_moments())),
+            ("optimizer.safetensors".to_string(), weights::serialize_safetensors(&self.replica.opt.export_moments())),
             (
                 "trainer_state.json".to_string(),
                 (serde_json::to_string_pretty(&self.state).expect("state serialises") + "\n").into_bytes(),
@@ -553,14 +561,50 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
     }
 
     /// Train until the last step, evaluating, logging and saving as the hyperparameters say;
-    /// a stop request ends the run after a checkpoint.
-    pub fn run(mut self) -> Result<Outcome> {
+    /// a stop request ends the run after a checkpoint. `others`: the devices of ranks 1.. (one
+    /// per device after the first of `--devices`; empty for one device), each driven by a
+    /// thread of its own that starts from this rank's model and optimizer.
+    pub fn run(self, others: Vec<B::Device>) -> Result<Outcome> {
+        if others.len() + 1 != self.plan.world {
+            return Err(CliError::Internal(format!("{} devices for a run planned on {}", others.len() + 1, self.plan.world)));
+        }
+        if others.is_empty() {
+            return self.run_ranks(&Peers::none());
+        }
+        let spec = &self.spec;
+        let (train, eval): (&'a WindowSet, Option<&'a WindowSet>) = (spec.train, spec.eval);
+        let start = Start {
+            config: spec.config,
+            weights: weights::model_to_tensors(self.model()).into_iter().collect(),
+            moments: self.replica.opt.export_moments(),
+            optimizer_steps: self.replica.opt.steps,
+            optimizer: optimizer_config(spec.hyper),
+            kernels: spec.backend.kernels(),
+            bf16: spec.hyper.bf16,
+            seed: spec.hyper.seed,
+            train: &train.features.windows,
+            eval: eval.map(|e| e.features.windows.as_slice()),
+            eval_batch: spec.hyper.per_device_eval_batch_size,
+            pad_id: spec.pad_id,
+            padding: spec.padding,
+            eval_padding: spec.eval_padding,
+        };
+        tracing::info!("training on {} devices: {} windows per device per micro-batch", self.plan.world, self.plan.micro_batch);
+        std::thread::scope(|scope| {
+            let peers = Peers::spawn::<B>(scope, &start, &self.device, others)?;
+            let outcome = self.run_ranks(&peers);
+            peers.close::<B>();
+            outcome
+        })
+    }
+
+    fn run_ranks(mut self, peers: &Peers<'_>) -> Result<Outcome> {
         let (h, plan) = (self.spec.hyper, self.plan);
         let mut last_eval = None;
         let mut steps_this_attempt = 0u64;
         self.log_shapes()?;
         while self.state.global_step < plan.max_steps {
-            let stats = self.step()?;
+            let stats = self.step(peers)?;
             steps_this_attempt += 1;
             let step = self.state.global_step;
             let finished = step == plan.max_steps;
@@ -571,7 +615,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
             }
             let eval_now = plan.eval_every.is_some_and(|n| step.is_multiple_of(n)) || finished;
             if let Some(set) = self.spec.eval.filter(|_| eval_now) {
-                last_eval = Some(self.evaluate_and_keep_best(set)?);
+                last_eval = Some(self.evaluate_and_keep_best(set, peers)?);
             }
             let stop = self.stop_request(steps_this_attempt, finished);
             if finished || stop.is_some() || (h.save_steps > 0 && step.is_multiple_of(h.save_steps as u64)) {
