@@ -3,16 +3,13 @@
 # trained with the same global batch of 16 windows on 1 device (batch 16) and on 2 devices
 # (replicas sharing the cores, batch 8 each), in one run, with the steady-state throughput of
 # each (real tokens/s, the median of the logged windows after the first) and their ratio.
-# Usage: bench/devices_cpu.sh [SQUADKIT_BIN] [STEPS]   (default: a release build, 120 steps)
+# Usage: bench/devices_cpu.sh [STEPS]   (default 120; SQUADKIT_BIN=path: that binary, else a
+# release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-}
-steps=${2:-120}
-if [ -z "$bin" ]; then
-  cargo build --release -p squadkit --bins --quiet
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-  bin="$target/release/squadkit"
-fi
+source bench/lib.sh
+steps=${1:-120}
+bin=$(release_squadkit)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$bin" demo --prepare-only --output-dir "$work/prep" > /dev/null 2>&1

@@ -8,12 +8,8 @@
 # Usage: bench/seed_ablation.sh [SQUADKIT_BIN]   (default: a release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-}
-if [ -z "$bin" ]; then
-  cargo build --release -p squadkit --bins --quiet
-  target=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-  bin="$target/release/squadkit"
-fi
+source bench/lib.sh
+bin=$(SQUADKIT_BIN=${1:-${SQUADKIT_BIN:-}} release_squadkit)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(date -u +%Y-%m-%d)"

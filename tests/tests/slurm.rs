@@ -52,53 +52,44 @@ fn wait_until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run() {
-    let _one = ONE_JOB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(conf) = slurm_conf() else { return };
-    // slurmd runs jobs as root from its own working directory: absolute paths everywhere.
-    let d = tempfile::Builder::new().prefix("squadkit-slurm-test").tempdir_in("/tmp").unwrap();
-    let prep = demo_prepared(d.path());
-    let mut train = tiny_model_flags(&prep, &prep.join("data/train.json"));
-    train.extend(strings(["--dynamic-padding", "--per-device-train-batch-size", "16", "--learning-rate", "1e-3"]));
-    train.extend(strings(["--warmup-ratio", "0.1", "--max-steps", "60", "--save-steps", "20", "--logging-steps", "1"]));
-    train.extend(strings(["--seed", "11"]));
-    let run = d.path().join("run");
-    let mut a: Vec<String> = [
-        "sbatch",
-        "--output-dir",
-        run.to_str().unwrap(),
-        "--job-name",
-        "squadkit-test",
-        "--account",
-        "proj",
-        "--mail-type",
-        "END",
-        "--mail-user",
-        "nobody@example.invalid",
-        "--gpus-per-node",
-        "a100:1",
-        "--time",
-        "00:30:00",
-        "--signal-seconds",
-        "120",
-        "--setup",
-        "export SQUADKIT_LOG=info",
-        "--submit",
-        // This machine has 2 CPUs and little memory: override the script's defaults at submission.
-        "--sbatch-arg=--cpus-per-task=1",
-        "--sbatch-arg=--mem=1G",
-        "--",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    a.extend(train.iter().cloned());
-    let out = Command::new(squadkit_tests::squadkit_bin()).args(&a).env("SLURM_CONF", &conf).output().unwrap();
+/// `squadkit sbatch --output-dir RUN FLAGS --submit -- TRAIN` on the test SLURM: the job id.
+fn submit(conf: &Path, run: &Path, flags: &[&str], train: &[String]) -> String {
+    let mut a = strings(["sbatch", "--output-dir", run.to_str().unwrap()]);
+    a.extend(flags.iter().map(|f| f.to_string()).chain(strings(["--submit", "--"])).chain(train.iter().cloned()));
+    let out = Command::new(squadkit_tests::squadkit_bin()).args(&a).env("SLURM_CONF", conf).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "squadkit sbatch --submit failed: {stderr}");
     let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
     assert!(id.parse::<u64>().is_ok(), "job id {id:?}; {stderr}");
+    id
+}
+
+/// The slurm tests' run: a temporary directory in /tmp (slurmd runs jobs as root from its own
+/// working directory: absolute paths everywhere) with the demo prepared, and the training
+/// flags of the tiny model on its data.
+fn demo_run(prefix: &str) -> (tempfile::TempDir, Vec<String>) {
+    let d = tempfile::Builder::new().prefix(prefix).tempdir_in("/tmp").unwrap();
+    let prep = demo_prepared(d.path());
+    let train = tiny_model_flags(&prep, &prep.join("data/train.json"));
+    (d, train)
+}
+
+#[test]
+fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run() {
+    let _one = ONE_JOB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(conf) = slurm_conf() else { return };
+    let (d, mut train) = demo_run("squadkit-slurm-test");
+    train.extend(strings(["--dynamic-padding", "--per-device-train-batch-size", "16", "--learning-rate", "1e-3"]));
+    train.extend(strings(["--warmup-ratio", "0.1", "--max-steps", "60", "--save-steps", "20", "--logging-steps", "1"]));
+    train.extend(strings(["--seed", "11"]));
+    let run = d.path().join("run");
+    let flags = [
+        ["--job-name", "squadkit-test", "--account", "proj", "--mail-type", "END", "--mail-user", "nobody@example.invalid"],
+        ["--gpus-per-node", "a100:1", "--time", "00:30:00", "--signal-seconds", "120", "--setup", "export SQUADKIT_LOG=info"],
+    ]
+    .concat();
+    // This machine has 2 CPUs and little memory: override the script's defaults at submission.
+    let id = submit(&conf, &run, &[&flags[..], &["--sbatch-arg=--cpus-per-task=1", "--sbatch-arg=--mem=1G"]].concat(), &train);
     let script = std::fs::read_to_string(run.join("train.sbatch")).unwrap();
     assert!(script.contains("#SBATCH --signal=B:USR1@120") && script.contains("#SBATCH --requeue"), "{script}");
     let log = run.join(format!("slurm-{id}.out"));
@@ -150,22 +141,14 @@ fn an_sbatch_job_is_signalled_requeued_resumed_and_matches_an_uninterrupted_run(
 fn a_two_device_job_trains_end_to_end_and_matches_the_same_run_outside_slurm() {
     let _one = ONE_JOB_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let Some(conf) = slurm_conf() else { return };
-    let d = tempfile::Builder::new().prefix("squadkit-slurm-devices").tempdir_in("/tmp").unwrap();
-    let prep = demo_prepared(d.path());
-    let mut train = tiny_model_flags(&prep, &prep.join("data/train.json"));
+    let (d, mut train) = demo_run("squadkit-slurm-devices");
     train.extend(strings(["--devices", "0,1", "--per-device-train-batch-size", "8", "--learning-rate", "1e-3"]));
     train.extend(strings(["--max-steps", "12", "--save-steps", "6", "--logging-steps", "1", "--seed", "3"]));
     let run = d.path().join("run");
-    let mut a = strings(["sbatch", "--output-dir", run.to_str().unwrap(), "--job-name", "squadkit-2dev", "--gpus-per-node", "0"]);
-    a.extend(strings(["--time", "00:20:00", "--setup", "export SQUADKIT_LOG=info", "--submit"]));
+    let flags =
+        ["--job-name", "squadkit-2dev", "--gpus-per-node", "0", "--time", "00:20:00", "--setup", "export SQUADKIT_LOG=info"];
     // Two replicas on the CPU: a core each.
-    a.extend(strings(["--sbatch-arg=--cpus-per-task=2", "--sbatch-arg=--mem=1G", "--"]));
-    a.extend(train.iter().cloned());
-    let out = Command::new(squadkit_tests::squadkit_bin()).args(&a).env("SLURM_CONF", &conf).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "squadkit sbatch --submit failed: {stderr}");
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(id.parse::<u64>().is_ok(), "job id {id:?}; {stderr}");
+    let id = submit(&conf, &run, &[&flags[..], &["--sbatch-arg=--cpus-per-task=2", "--sbatch-arg=--mem=1G"]].concat(), &train);
     let script = std::fs::read_to_string(run.join("train.sbatch")).unwrap();
     assert!(!script.contains("--gpus-per-node") && script.contains(" --devices 0,1 "), "{script}");
     wait_until("the job to complete", 300, || {
