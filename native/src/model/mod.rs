@@ -117,6 +117,13 @@ fn run_on_gpu<B: burn::tensor::backend::Backend, T: BackendTask>(
     task.run::<burn::backend::Autodiff<B>>(devices, kind)
 }
 
+/// How many devices GPU backend `B` has of the kind of its default device.
+#[allow(dead_code)]
+fn gpu_device_count<B: burn::tensor::backend::Backend>() -> usize {
+    use burn::tensor::backend::Device as _;
+    B::device_count(B::Device::default().to_id().type_id)
+}
+
 /// The devices of a training run (`train --devices`): `all` of the backend's, or a list of
 /// ordinals (`0,1,2,3`). On the CPU backend the "devices" are replicas of the model sharing the
 /// machine's cores (at most one per core): data parallelism there is for tests and the
@@ -170,6 +177,8 @@ impl DeviceList {
     }
 
     /// The ordinals on backend `kind` here: an error naming the device when one does not exist.
+    /// A list other than the default asks the backend ([`device_count`]): on a GPU, after
+    /// cubecl's settings are made.
     pub fn resolve(&self, kind: BackendKind) -> Result<Vec<usize>> {
         if *self == DeviceList::default() {
             return Ok(vec![0]);
@@ -197,18 +206,15 @@ impl DeviceList {
 }
 
 /// How many devices `kind` offers: on the CPU, its cores (replicas share them); wgpu, one; CUDA,
-/// the visible GPUs (`CUDA_VISIBLE_DEVICES`, as SLURM sets it).
+/// the visible GPUs (`CUDA_VISIBLE_DEVICES`, as SLURM sets it). On CUDA this starts the runtime:
+/// make cubecl's settings ([`runtime::configure`], the kernel cache) first.
 pub fn device_count(kind: BackendKind) -> Result<usize> {
     match kind {
         BackendKind::Cpu => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
         BackendKind::Wgpu => Ok(1),
         #[cfg(feature = "cuda")]
         BackendKind::Cuda => {
-            use burn::tensor::backend::{Backend as _, Device as _};
-            runtime::configure(None)?;
-            let count = std::panic::catch_unwind(|| {
-                CudaBackend::device_count(<CudaBackend as burn::tensor::backend::Backend>::Device::default().to_id().type_id)
-            });
+            let count = std::panic::catch_unwind(gpu_device_count::<CudaBackend>);
             match count {
                 Ok(n) if n > 0 => Ok(n),
                 _ => Err(CliError::Internal("--backend cuda: no usable device".into())),

@@ -1,6 +1,7 @@
 //! A `squadkit train` run from its arguments: everything is loaded and checked before the
-//! backend starts ([`prepare`]: config, tokenizer and its fit, windows of both data sets, the
-//! checkpoint to resume), then the [`Trainer`] runs on the chosen backend ([`train`]).
+//! backend starts ([`prepare`]: the GPU runtime's kernel cache and the `--devices` list first,
+//! then config, tokenizer and its fit, windows of both data sets, the checkpoint to resume),
+//! then the [`Trainer`] runs on the chosen backend and devices ([`train`]).
 
 use super::args::TrainArgs;
 use super::checkpoint;
@@ -32,7 +33,9 @@ pub struct Prepared {
 }
 
 pub fn prepare(args: &TrainArgs) -> Result<Prepared> {
-    // The devices first: a bad list is an error before anything is loaded.
+    // The devices first: a bad list is an error before anything is loaded. Counting GPUs
+    // starts the runtime, so its kernel cache is set before.
+    args.device.configure_runtime(&args.output_dir)?;
     let devices = args.devices.resolve(args.device.backend)?;
     let hyper = Hyper { world_size: devices.len(), ..args.hyper() };
     hyper.check()?;
@@ -209,7 +212,6 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
     );
     let text = serde_json::to_string_pretty(&prepared.hyper).expect("hyperparameters serialise") + "\n";
     crate::output::write_owned(&args.output_dir.join("train_args.json"), text.as_bytes())?;
-    args.device.configure_runtime(&args.output_dir)?;
     match run_on(args.device.backend, &prepared.devices, TrainTask(&prepared, Mode::Train))? {
         Done::Trained(Outcome::Preempted { signal, checkpoint }) => Err(CliError::Preempted { signal, checkpoint }),
         Done::Trained(finished) => Ok(finished),
@@ -223,7 +225,6 @@ pub fn train(args: &TrainArgs) -> Result<Outcome> {
 pub fn warmup(args: &TrainArgs) -> Result<Warmup> {
     let _run_dir = RunDir::claim(&args.output_dir, Claim::Resume)?;
     let prepared = prepare(args)?;
-    args.device.configure_runtime(&args.output_dir)?;
     // Rank 0's device: the kernel cache is shared by the devices of a GPU model.
     match run_on(args.device.backend, &prepared.devices[..1], TrainTask(&prepared, Mode::WarmupOnly))? {
         Done::WarmedUp(w) => Ok(w),
