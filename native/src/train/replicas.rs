@@ -24,8 +24,9 @@
 //! - Failure: a rank that fails says why and resets the collective, so no rank waits forever
 //!   in an all-reduce; the run ends with that rank's error.
 
-use super::optim::{gradients, zero_gradients, AdamW, AdamWConfig, Gradients, StepStats};
+use super::optim::{gradients, zero_gradients, AdamW, Gradients, StepStats};
 use super::order::{derive_seed, STEP_RNG};
+use super::state::Hyper;
 use crate::error::{CliError, Result};
 use crate::model::batch::{batch_input, labels, predict_window_logits, Padding, WindowLogits};
 use crate::model::roberta::{qa_loss, set_dropout_stream, RobertaConfig, RobertaForQuestionAnswering};
@@ -251,13 +252,11 @@ pub struct Start<'a> {
     pub weights: BTreeMap<String, HostTensor>,
     pub moments: Vec<(String, HostTensor)>,
     pub optimizer_steps: usize,
-    pub optimizer: AdamWConfig,
+    /// The run's hyperparameters (optimizer, bf16, seed, evaluation batch).
+    pub hyper: &'a Hyper,
     pub kernels: crate::model::roberta::Kernels,
-    pub bf16: bool,
-    pub seed: u64,
     pub train: &'a [Window],
     pub eval: Option<&'a [Window]>,
-    pub eval_batch: usize,
     pub pad_id: u32,
     pub padding: Padding,
     pub eval_padding: Padding,
@@ -279,10 +278,6 @@ impl<'scope> Peers<'scope> {
     /// No other ranks (one device).
     pub fn none() -> Self {
         Peers { peers: Vec::new() }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.peers.is_empty()
     }
 
     /// Start ranks 1.. on `devices` (ranks 1..) and register rank 0 (on `rank0`) with them.
@@ -429,16 +424,16 @@ fn follow<B: AutodiffBackend>(
 ) -> Result<()> {
     let (model, _) = weights::model_from_tensors::<B>(start.config, start.weights.clone(), &device)
         .map_err(|e| CliError::Internal(format!("the replica of device {rank}: {e}")))?;
-    let mut opt = AdamW::<B>::new(start.optimizer.clone());
+    let mut opt = AdamW::<B>::new(start.hyper.adamw());
     opt.import_moments(start.moments.iter().cloned().collect(), &device)
         .map_err(|e| CliError::Internal(format!("the optimizer of device {rank}: {e}")))?;
     opt.steps = start.optimizer_steps;
-    let mut replica = Replica::new(rank, world, device, training_form(model, start.kernels, start.bf16), opt);
+    let mut replica = Replica::new(rank, world, device, training_form(model, start.kernels, start.hyper.bf16), opt);
     let hung_up = Ok(());
     while let Ok(command) = commands.recv() {
         match command {
             Command::Step { step, shard, lr } => {
-                replica.seed_step(start.seed, step);
+                replica.seed_step(start.hyper.seed, step);
                 let loss = replica.loss(start.train, &shard, start.pad_id, &start.padding);
                 let value = loss.as_ref().map(|l| l.clone().into_scalar().elem::<f64>());
                 if replies.send(Reply::Loss(value)).is_err() {
@@ -454,7 +449,13 @@ fn follow<B: AutodiffBackend>(
             Command::Proceed(_) => return Err(CliError::Internal("a step to proceed with was never sent".into())),
             Command::Logits { range, width } => {
                 let eval = start.eval.ok_or_else(|| CliError::Internal("no evaluation windows".into()))?;
-                let part = replica.logits(&eval[range], width, start.eval_batch, start.pad_id, &start.eval_padding);
+                let part = replica.logits(
+                    &eval[range],
+                    width,
+                    start.hyper.per_device_eval_batch_size,
+                    start.pad_id,
+                    &start.eval_padding,
+                );
                 if replies.send(Reply::Logits(part)).is_err() {
                     return hung_up;
                 }

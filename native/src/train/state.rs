@@ -108,6 +108,17 @@ impl Hyper {
         Ok(())
     }
 
+    /// AdamW's settings (HF's names: `adam_beta1`, ..., `max_grad_norm`, 0 = no clipping).
+    pub fn adamw(&self) -> super::optim::AdamWConfig {
+        super::optim::AdamWConfig {
+            beta1: self.adam_beta1,
+            beta2: self.adam_beta2,
+            eps: self.adam_epsilon,
+            weight_decay: self.weight_decay,
+            max_grad_norm: (self.max_grad_norm > 0.0).then_some(self.max_grad_norm),
+        }
+    }
+
     /// The windows of one micro-batch over all devices (HF's `train_batch_size`).
     pub fn train_batch_size(&self) -> usize {
         self.per_device_train_batch_size.max(1) * self.world_size.max(1)

@@ -33,7 +33,7 @@
 //! step N (1-based) by NaN.
 
 use super::checkpoint;
-use super::optim::{AdamW, AdamWConfig, LinearSchedule, StepStats};
+use super::optim::{AdamW, LinearSchedule, StepStats};
 use super::order::epoch_batches;
 use super::replicas::{eval_ranges, split, training_form, Peers, Replica, Start};
 use super::runlog::{Event, MetricsLog, Progress};
@@ -190,19 +190,9 @@ fn resume<B: AutodiffBackend>(
     Ok((model, saved))
 }
 
-/// AdamW with the run's hyperparameters (HF's names: `adam_beta1`, ..., `max_grad_norm`, 0 = no clipping).
+/// AdamW with the run's hyperparameters.
 fn optimizer<B: AutodiffBackend>(h: &Hyper) -> AdamW<B> {
-    AdamW::new(optimizer_config(h))
-}
-
-fn optimizer_config(h: &Hyper) -> AdamWConfig {
-    AdamWConfig {
-        beta1: h.adam_beta1,
-        beta2: h.adam_beta2,
-        eps: h.adam_epsilon,
-        weight_decay: h.weight_decay,
-        max_grad_norm: (h.max_grad_norm > 0.0).then_some(h.max_grad_norm),
-    }
+    AdamW::new(h.adamw())
 }
 
 /// The fields in which two model configs differ (`None` when equal).
@@ -275,7 +265,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
     fn train_batch_of_each_shape(&self) -> BTreeMap<[usize; 2], Vec<usize>> {
         let (plan, h) = (self.plan, self.spec.hyper);
         let mut by_shape = BTreeMap::new();
-        let global = plan.micro_batch * plan.world;
+        let global = h.train_batch_size();
         for epoch in 0..plan.max_steps.div_ceil(plan.steps_per_epoch) {
             let batches = epoch_batches(&self.lengths, global, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
             for shard in split(&batches, plan.micro_batch, plan.world).into_iter().flat_map(|s| s.micro_batches) {
@@ -380,7 +370,7 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
         let (h, plan) = (self.spec.hyper, self.plan);
         let epoch = step / plan.steps_per_epoch;
         if self.batches.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            let global = plan.micro_batch * plan.world;
+            let global = h.train_batch_size();
             let batches = epoch_batches(&self.lengths, global, h.seed, epoch, h.group_by_length, h.dataloader_drop_last);
             self.batches = Some((epoch, batches));
         }
@@ -578,13 +568,10 @@ impl<'a, B: AutodiffBackend> Trainer<'a, B> {
             weights: weights::model_to_tensors(self.model()).into_iter().collect(),
             moments: self.replica.opt.export_moments(),
             optimizer_steps: self.replica.opt.steps,
-            optimizer: optimizer_config(spec.hyper),
+            hyper: spec.hyper,
             kernels: spec.backend.kernels(),
-            bf16: spec.hyper.bf16,
-            seed: spec.hyper.seed,
             train: &train.features.windows,
             eval: eval.map(|e| e.features.windows.as_slice()),
-            eval_batch: spec.hyper.per_device_eval_batch_size,
             pad_id: spec.pad_id,
             padding: spec.padding,
             eval_padding: spec.eval_padding,
