@@ -4,6 +4,7 @@
 //! - [`squad`]: the data model (official JSON v1.1/v2.0, flattened into HF-layout examples).
 //! - [`validate`]: integrity checks that report instead of failing.
 //! - [`scorer`]: the official "Evaluation Script v2.0", number for number.
+//! - [`chart`]: SVG charts as strings (one frame, nice 1-2-5 ticks; bars, lines, overlays).
 //! - [`report`]: SVG charts of precision–recall curves and na_prob histograms.
 //! - [`text`]: Python's text semantics (`str.lower`, `\w`, `str.split`) and code-point offsets.
 //! - [`json`]: JSON read and written the way Python's `json` module does.
@@ -13,6 +14,7 @@
 //!
 //! Every offset is in Unicode code points (Python `str` indices) unless its name says bytes.
 
+pub mod chart;
 pub mod decode;
 pub mod json;
 pub mod preprocess;

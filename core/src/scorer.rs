@@ -422,6 +422,49 @@ impl Evaluation {
         json::dumps(&self.to_dict(), indent)
     }
 
+    /// One JSON object per question, in dataset order: its [`QuestionScore`] fields and its
+    /// `outcome` (`squadkit evaluate --per-question`, and the browser's export).
+    pub fn per_question_jsonl(&self) -> String {
+        let mut lines = String::new();
+        for q in &self.questions {
+            let mut v = serde_json::to_value(q).expect("a question score serialises");
+            v["outcome"] = serde_json::to_value(q.outcome()).expect("an outcome serialises");
+            lines.push_str(&v.to_string());
+            lines.push('\n');
+        }
+        lines
+    }
+
+    /// The same rows as [`Evaluation::per_question_jsonl`] as CSV (RFC 4180 quoting; an empty
+    /// cell where a value is absent), for a spreadsheet.
+    pub fn per_question_csv(&self) -> String {
+        fn cell(s: &str) -> String {
+            if s.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        }
+        let mut out = String::from("id,has_answer,prediction,na_prob,predicted_no_answer,exact_raw,f1_raw,exact,f1,outcome\r\n");
+        for q in &self.questions {
+            let row = [
+                cell(&q.id),
+                q.has_answer.to_string(),
+                q.prediction.as_deref().map(cell).unwrap_or_default(),
+                q.na_prob.map(|p| p.to_string()).unwrap_or_default(),
+                q.predicted_no_answer.to_string(),
+                q.exact_raw.to_string(),
+                q.f1_raw.to_string(),
+                q.exact.to_string(),
+                q.f1.to_string(),
+                q.outcome().label().to_string(),
+            ];
+            out.push_str(&row.join(","));
+            out.push_str("\r\n");
+        }
+        out
+    }
+
     /// Counts per [`Outcome`], in [`Outcome::ALL`] order.
     pub fn outcome_counts(&self) -> [(Outcome, usize); 5] {
         let mut counts = Outcome::ALL.map(|o| (o, 0));
@@ -820,6 +863,26 @@ mod tests {
 
     fn preds(json: &str) -> Predictions {
         parse_predictions(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn per_question_exports_have_a_row_per_question() {
+        let d = dataset();
+        let gold = GoldStandard::new(&d);
+        let p = preds(r#"{"1": "on, \"the\"", "2": "", "3": "mat", "4": "sat"}"#);
+        let na = parse_na_probs(br#"{"1": 0.1, "2": 0.9, "3": 0.2, "4": 0.7}"#).unwrap();
+        let opts = ScoreOptions { na_prob_thresh: 0.5, ..Default::default() };
+        let e = Scorer::new(&gold).evaluate(&p, Some(&na), opts).unwrap();
+        let lines: Vec<serde_json::Value> = e.per_question_jsonl().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[3]["predicted_no_answer"], true);
+        assert_eq!(lines[3]["outcome"], "correct");
+        let csv = e.per_question_csv();
+        let rows: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(rows.len(), 6, "header, 4 rows, and the final line break");
+        assert!(rows[0].starts_with("id,has_answer,prediction,na_prob,"));
+        assert_eq!(rows[1], r#"1,true,"on, ""the""",0.1,false,0,0,0,0,wrong answer"#);
+        assert_eq!(rows[4], "4,false,sat,0.7,true,0,0,1,1,correct");
     }
 
     #[test]

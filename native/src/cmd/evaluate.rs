@@ -138,14 +138,7 @@ fn write_outputs(set: &mut OutputSet<'_>, args: &EvaluateArgs, eval: &Evaluation
         }
     }
     if let Some(path) = &args.per_question {
-        let mut lines = String::new();
-        for q in &eval.questions {
-            let mut v = serde_json::to_value(q).expect("a question score serialises");
-            v["outcome"] = serde_json::to_value(q.outcome()).expect("an outcome serialises");
-            lines.push_str(&v.to_string());
-            lines.push('\n');
-        }
-        set.bytes(path, lines.as_bytes())?;
+        set.bytes(path, eval.per_question_jsonl().as_bytes())?;
     }
     if let Some(path) = &args.out_file {
         set.bytes(path, eval.to_json(false).as_bytes())?;
