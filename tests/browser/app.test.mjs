@@ -6,137 +6,19 @@
 // page under artifacts/. Timings (first view, scoring, re-scoring) and the wasm size go to
 // artifacts/timings.json and are printed (timings are reported, not asserted; the wasm size
 // is asserted). Data from ../shared/data is used when present; tests that need it
-// print SKIPPED otherwise.
+// print SKIPPED otherwise. The helpers are in lib.mjs; ux.test.mjs holds the usability suite.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import {
+  useApp, app, openApp, tid, skip, text, shot, timeChange, timeSlider, json, cli, timings,
+  dist, tiny, devSet, bertPreds, tokenizerJson,
+} from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '../..');
-const dist = process.env.SQUADKIT_DIST || path.join(root, 'dist');
-const shared = process.env.SQUADKIT_SHARED_DATA || path.resolve(root, '../shared/data');
-const artifacts = path.join(here, 'artifacts');
-const tiny = path.join(root, 'examples/tiny');
-const devSet = path.join(shared, 'dev-v2.0.json');
-const bertPreds = path.join(shared, 'predictions/bert-single-google-v2.0-dev.json');
-const tokenizerJson = path.join(shared, 'roberta-base/tokenizer.json');
-
-const timings = {};
-let server, base, browser;
-
-// --- the static server: dist/ with SPA fallback to index.html --------------------------------
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json' };
-
-function serve() {
-  return new Promise((resolve) => {
-    const s = http.createServer((req, res) => {
-      const url = new URL(req.url, 'http://x');
-      let file = path.join(dist, path.normalize(decodeURIComponent(url.pathname)).replace(/^([/\\])+/, ''));
-      if (!file.startsWith(dist) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
-        file = path.join(dist, 'index.html');
-      }
-      res.writeHead(200, { 'content-type': types[path.extname(file)] || 'application/octet-stream' });
-      fs.createReadStream(file).pipe(res);
-    });
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  });
-}
-
-before(async () => {
-  assert.ok(fs.existsSync(path.join(dist, 'index.html')), `no ${dist}/index.html: run \`trunk build --release\` first`);
-  fs.mkdirSync(artifacts, { recursive: true });
-  server = await serve();
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-  server?.close();
-  fs.writeFileSync(path.join(artifacts, 'timings.json'), JSON.stringify(timings, null, 2) + '\n');
-  console.log('# timings', JSON.stringify(timings));
-});
-
-// --- helpers ------------------------------------------------------------------------------
-const tid = (id) => `[data-testid="${id}"]`;
-
-/** A page with the app loaded; `late` collects every request made after the load. */
-async function openApp() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const late = [];
-  let loaded = false;
-  page.on('request', (r) => { if (loaded && !/^(data|blob):/.test(r.url())) late.push(r.url()); });
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(String(e)));
-  const t0 = Date.now();
-  await page.goto(base + '/');
-  await page.waitForSelector(tid('dataset-row'));
-  timings.demo_first_view_ms ??= Date.now() - t0;
-  loaded = true;
-  return { page, late, errors, close: () => context.close() };
-}
-
-function skip(t, what, file) {
-  if (fs.existsSync(file)) return false;
-  console.log(`SKIPPED: ${what}: ${file} is absent`);
-  t.skip(`${file} is absent`);
-  return true;
-}
-
-async function text(page, id) {
-  return (await page.locator(tid(id)).first().textContent()).trim();
-}
-
-async function shot(page, name) {
-  await page.screenshot({ path: path.join(artifacts, `${name}.png`), fullPage: true });
-}
-
-/** ms from the `change` of input `id` to the first animation frame where `ready` holds;
- * `ready` must set `window.__t1 = performance.now()` when it returns true. */
-async function timeChange(page, id, files, ready) {
-  await page.evaluate((id) => {
-    window.__t0 = null;
-    document.addEventListener('change', (e) => { if (e.target.dataset?.testid === id) window.__t0 = performance.now(); }, { capture: true, once: true });
-  }, id);
-  await page.locator(tid(id)).setInputFiles(files);
-  await page.waitForFunction(ready, null, { polling: 'raf', timeout: 30000 });
-  return Math.round(await page.evaluate(() => window.__t1 - window.__t0));
-}
-
-/** ms from setting the slider to the first frame where the threshold and score are shown. */
-async function timeSlider(page, pos, expectThreshold) {
-  await page.evaluate(() => { window.__t0 = performance.now(); });
-  await page.locator(tid('threshold-slider')).fill(String(pos));
-  const h = await page.waitForFunction((t) => document.querySelector('[data-testid="threshold-value"]').textContent === t
-    ? performance.now() - window.__t0 : false, expectThreshold, { polling: 'raf' });
-  return Math.round(await h.jsonValue());
-}
-
-function json(name, value) {
-  return { name, mimeType: 'application/json', buffer: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) };
-}
-
-/** `squadkit evaluate` as the CLI prints it (JSON), or null when the binary is not built. */
-function cli(args) {
-  const bin = process.env.SQUADKIT_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug/squadkit');
-  if (!fs.existsSync(bin)) {
-    console.log(`SKIPPED: comparison with the CLI: ${bin} is not built`);
-    return null;
-  }
-  return JSON.parse(execFileSync(bin, ['evaluate', ...args, '--format', 'json'], { cwd: root }).toString());
-}
+useApp();
 
 const card = {
   exact: 'score-exact', f1: 'score-f1', total: 'score-total', HasAns_exact: 'score-hasans-exact',
@@ -313,14 +195,14 @@ test('training run metrics log', async () => {
   await page.locator(tid('tab-training')).click();
   await page.locator(tid('metrics-file')).setInputFiles({ name: 'metrics.jsonl', mimeType: 'text/plain', buffer: Buffer.from(lines.join('\n') + '\n') });
   await page.waitForSelector(tid('metric-chart'));
-  const alts = await page.locator(tid('metric-chart')).evaluateAll((els) => els.map((e) => e.alt));
-  assert.deepEqual(alts, ['loss', 'learning_rate', 'grad_norm', 'epoch', 'eval_exact', 'eval_f1']);
+  const alts = await page.locator(tid('metric-chart')).evaluateAll((els) => els.map((e) => e.dataset.alt));
+  assert.deepEqual(alts, ['loss', 'eval_exact', 'eval_f1', 'grad_norm', 'learning_rate', 'epoch'], 'loss and evaluation first');
   assert.match(await text(page, 'metrics-summary'), /42 records, 6 series against step/);
   await shot(page, '08-training');
   // The same log dropped on the page is recognised as a metrics log.
   const dt = await page.evaluateHandle((t) => { const d = new DataTransfer(); d.items.add(new File([t], 'dropped.jsonl')); return d; }, lines.slice(0, 5).join('\n'));
   await page.dispatchEvent('.app', 'drop', { dataTransfer: dt });
-  await page.waitForFunction(() => /^dropped\.jsonl: 5 records/.test(document.querySelector('[data-testid="metrics-summary"]').textContent));
+  await page.waitForFunction(() => /; dropped\.jsonl: 5 records/.test(document.querySelector('[data-testid="metrics-summary"]').textContent));
   assert.deepEqual(late, []);
   await close();
 });
@@ -412,7 +294,7 @@ test('no network request after load, through every view', async () => {
   // Everything the page fetched came from our own server.
   const resources = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
   assert.ok(resources.length > 0);
-  assert.ok(resources.every((u) => u.startsWith(base + '/') || /^(data|blob):/.test(u)), resources.join(' '));
+  assert.ok(resources.every((u) => u.startsWith(app.base + '/') || /^(data|blob):/.test(u)), resources.join(' '));
   assert.deepEqual(late, []);
   await close();
 });

@@ -212,6 +212,18 @@ pub fn segments(context: &str, spans: &[(usize, usize, u8)]) -> Vec<Segment> {
     out
 }
 
+/// Answer texts as one line, each text once in first-seen order ("France | France | France"
+/// in the dev set's answers is "France").
+pub fn answer_list(texts: &[String]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for t in texts {
+        if !seen.contains(&t.as_str()) {
+            seen.push(t);
+        }
+    }
+    seen.join(" | ")
+}
+
 /// Spans of an example's gold answers and plausible answers.
 pub fn answer_spans(e: &squadkit_core::Example) -> Vec<(usize, usize, u8)> {
     let span = |(text, start): (&str, i64), m| {
@@ -253,6 +265,20 @@ pub fn prediction_span(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answer_texts_are_listed_once() {
+        let t = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            answer_list(&t(&["France", "France", "France", "France"])),
+            "France"
+        );
+        assert_eq!(
+            answer_list(&t(&["10th century", "the 10th", "10th century"])),
+            "10th century | the 10th"
+        );
+        assert_eq!(answer_list(&[]), "");
+    }
 
     fn tiny() -> Dataset {
         crate::load::dataset("dev.json", include_bytes!("../../examples/tiny/dev.json")).unwrap()

@@ -89,6 +89,16 @@ pub fn slider_position((lo, hi): (f64, f64), threshold: f64) -> u32 {
     (((threshold - lo) / (hi - lo)).clamp(0.0, 1.0) * f64::from(SLIDER_STEPS)).round() as u32
 }
 
+/// The dataset index of evaluation question `i` (whose id is `id`): the same index when the
+/// evaluation is in dataset order, else found by id.
+pub fn example_index(d: &squadkit_core::Dataset, i: usize, id: &str) -> Option<usize> {
+    if d.examples.get(i).is_some_and(|x| x.id == id) {
+        Some(i)
+    } else {
+        d.examples.iter().position(|x| x.id == id)
+    }
+}
+
 /// A score printed for the card: two decimals (the JSON keeps every digit).
 pub fn fmt2(x: f64) -> String {
     format!("{x:.2}")

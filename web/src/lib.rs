@@ -11,24 +11,30 @@
 //! - [`demo`]: the embedded dataset shown on first load;
 //! - [`metrics`]: a training run's metrics log as series;
 //! - [`session`]: an opened dataset and what is derived from it once;
-//! - [`charts`]: SVG charts as strings, shown through inert `<img>` data URIs.
+//! - [`route`]: the view and question in the URL's hash;
 //!
 //! The components are in [`app`]; [`mount`] starts the app.
 
 pub mod app;
 pub mod browse;
-pub mod charts;
 pub mod compare;
 pub mod demo;
 pub mod evaluate;
 pub mod load;
 pub mod metrics;
+pub mod route;
 pub mod session;
 pub mod shared;
 pub mod stats;
 pub mod tokens;
 
-/// Mount the app on `<body>`.
+/// Mount the app on `<body>`, in place of index.html's loading line.
 pub fn mount() {
+    if let Some(boot) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("boot"))
+    {
+        boot.remove();
+    }
     leptos::mount::mount_to_body(app::App);
 }

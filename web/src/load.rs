@@ -41,14 +41,31 @@ fn json_error(file: &str, what: &str, bytes: &[u8], e: &JsonError) -> String {
     }
 }
 
-/// What a dropped file is, guessed from its content (and for JSON lines, its first line).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a dropped file is, guessed from its content (and for JSON lines, its first line), in
+/// the order files dropped together are opened: the dataset before what is scored on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Kind {
     Dataset,
     Predictions,
+    /// A JSON object of numbers: a na_prob file, or a tokenizer's vocab.json when a merges.txt
+    /// comes with it.
     NaProbs,
     Tokenizer,
+    /// A BPE merges.txt: `#version` and/or lines of two tokens.
+    Merges,
     Metrics,
+}
+
+/// Whether `bytes` read as a merges.txt: not JSON, the first line a `#version` header or a
+/// pair of tokens.
+fn looks_like_merges(bytes: &[u8]) -> bool {
+    let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let Ok(first) = std::str::from_utf8(first) else {
+        return false;
+    };
+    let first = first.trim_end_matches('\r');
+    first.starts_with("#version")
+        || (!first.starts_with('{') && first.split(' ').filter(|t| !t.is_empty()).count() == 2)
 }
 
 pub fn sniff(bytes: &[u8]) -> Kind {
@@ -57,6 +74,7 @@ pub fn sniff(bytes: &[u8]) -> Kind {
         Some(k) if k.starts_with("a na_prob") => Kind::NaProbs,
         Some(k) if k.starts_with("a tokenizer") => Kind::Tokenizer,
         Some(_) => Kind::Dataset,
+        None if looks_like_merges(bytes) => Kind::Merges,
         None => {
             let first = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
             match serde_json::from_slice::<Value>(first) {
@@ -196,6 +214,8 @@ mod tests {
             sniff(b"{\"id\": \"a\", \"context\": \"c\"}\n{}\n"),
             Kind::Dataset
         );
+        assert_eq!(sniff(b"#version: 0.2\n\xc4\xa0 t\n"), Kind::Merges);
+        assert_eq!(sniff(b"\xc4\xa0 t\n\xc4\xa0 a\n"), Kind::Merges);
         assert_eq!(
             sniff(b"garbage"),
             Kind::Dataset,

@@ -63,7 +63,7 @@ fn a_bad_file_keeps_the_state() {
             .contains("looks like a predictions file"));
         assert!(ctx.data.get_untracked() == before, "the dataset is kept");
         let run = ctx.run_a.get_untracked();
-        ctx.open_na_probs("na.json", br#"{"x": 1}"#);
+        ctx.open_na_probs("na.json", br#"{"x": 1}"#, Which::A);
         assert!(ctx.run_a.get_untracked() == run, "the run is kept");
         ctx.open_predictions("p.json", demo::PREDICTIONS.unwrap(), Which::A);
         assert_eq!(

@@ -3,10 +3,10 @@
 //! answers differ with who is right.
 
 use super::widgets::Pager;
-use super::{Ctx, FileInput, Which};
+use super::{na_name, run_name, Ctx, FileInput, Which};
 use crate::browse::page;
 use crate::compare::{compare, Comparison, Winner};
-use crate::evaluate::{fmt2, shown_prediction};
+use crate::evaluate::{example_index, fmt2, shown_prediction};
 use crate::shared::Shared;
 use leptos::prelude::*;
 
@@ -22,8 +22,15 @@ pub fn CompareView() -> impl IntoView {
     });
     view! {
         <section class="view">
-            <FileInput label="Predictions B (compared with the predictions above, A)" test_id="predictions-b-file" multiple=false
-                on_files=move |f| { if let Some((n, b)) = f.first() { ctx.open_predictions(n, b, Which::B) } }/>
+            <div class="open-bar">
+                <FileInput label="Predictions B (compared with A, opened above)" test_id="predictions-b-file" multiple=false
+                    current=run_name(ctx.run_b)
+                    on_files=move |f| { if let Some((n, b)) = f.first() { ctx.open_predictions(n, b, Which::B) } }/>
+                <FileInput label="B's na_prob / null_odds" test_id="na-probs-b-file" multiple=false
+                    current=na_name(ctx.run_b)
+                    on_files=move |f| { if let Some((n, b)) = f.first() { ctx.open_na_probs(n, b, Which::B) } }/>
+            </div>
+            <p class="muted" data-testid="compare-scored-with">{move || scored_with(ctx)}</p>
             {move || match comparison.get() {
                 None => view! { <p class="hint">"Open predictions A (above) and B (here) for the same dataset."</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="hint">{e}</p> }.into_any(),
@@ -33,6 +40,26 @@ pub fn CompareView() -> impl IntoView {
     }
 }
 
+/// How each run is scored: with its own na_probs or as predicted.
+fn scored_with(ctx: Ctx) -> String {
+    let say = |which: &str, r: &Option<Shared<crate::evaluate::Run>>| match r {
+        None => format!("{which}: none open"),
+        Some(r) => match &r.na_probs {
+            Some((n, _)) => format!("{which}: {} with its na_probs {n}", r.name),
+            None => format!(
+                "{which}: {} as predicted (no na_probs of its own: the threshold does not apply)",
+                r.name
+            ),
+        },
+    };
+    format!(
+        "Both at threshold {:.4}. {}; {}.",
+        ctx.threshold.get(),
+        ctx.run_a.with(|r| say("A", r)),
+        ctx.run_b.with(|r| say("B", r))
+    )
+}
+
 fn signed(x: f64) -> String {
     format!("{x:+.2}")
 }
@@ -40,7 +67,7 @@ fn signed(x: f64) -> String {
 #[component]
 fn Deltas(c: Shared<Comparison>) -> impl IntoView {
     view! {
-        <table class="card" data-testid="compare-delta">
+        <div class="scroll-x"><table class="card" data-testid="compare-delta">
             <thead><tr><th></th><th>"A exact"</th><th>"B exact"</th><th>"Δ exact"</th><th>"A f1"</th><th>"B f1"</th><th>"Δ f1"</th></tr></thead>
             <tbody>
                 {c.categories.iter().map(|d| view! {
@@ -54,7 +81,7 @@ fn Deltas(c: Shared<Comparison>) -> impl IntoView {
                     <tr><th>{o.label()}</th><td>{a}</td><td>{b}</td><td>{format!("{:+}", b as i64 - a as i64)}</td><td></td><td></td><td></td></tr>
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></div>
         <p data-testid="compare-summary">
             {format!("{} questions answered differently: A better on {}, B better on {}, same score on {}.", c.differences.len(), c.a_better, c.b_better, c.ties)}
         </p>
@@ -78,7 +105,7 @@ fn Differences(c: Shared<Comparison>) -> impl IntoView {
     let total = Signal::derive(move || rows.with(Vec::len));
     view! {
         <div class="filters">
-            <select data-testid="winner-filter" on:change=move |ev| {
+            <select data-testid="winner-filter" aria-label="Which differences" on:change=move |ev| {
                 winner.set(match event_target_value(&ev).as_str() { "A" => Some(Winner::A), "B" => Some(Winner::B), "tie" => Some(Winner::Tie), _ => None });
                 current.set(0);
             }>
@@ -89,7 +116,7 @@ fn Differences(c: Shared<Comparison>) -> impl IntoView {
             </select>
         </div>
         <Pager total=total current=current per_page=PER_PAGE test_id="diff-pager"/>
-        <table class="list">
+        <div class="scroll-x"><table class="list">
             <thead><tr><th>"id"</th><th>"question"</th><th>"A"</th><th>"f1 A"</th><th>"B"</th><th>"f1 B"</th><th>"better"</th></tr></thead>
             <tbody>
                 {move || {
@@ -98,7 +125,7 @@ fn Differences(c: Shared<Comparison>) -> impl IntoView {
                     let p = page(total.get(), current.get(), PER_PAGE);
                     rows.with(|r| r[p.start..p.end].iter().map(|&(i, w)| {
                         let (qa, qb) = (&a.questions[i], &b.questions[i]);
-                        let question = d.examples.get(i).filter(|x| x.id == qa.id).or_else(|| d.examples.iter().find(|x| x.id == qa.id)).map(|x| x.question.clone()).unwrap_or_default();
+                        let question = example_index(&d, i, &qa.id).map(|x| d.examples[x].question.clone()).unwrap_or_default();
                         view! {
                             <tr data-testid="diff-row">
                                 <td>{qa.id.clone()}</td><td>{question}</td>
@@ -110,6 +137,6 @@ fn Differences(c: Shared<Comparison>) -> impl IntoView {
                     }).collect::<Vec<_>>())
                 }}
             </tbody>
-        </table>
+        </table></div>
     }
 }

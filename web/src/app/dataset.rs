@@ -1,11 +1,13 @@
 //! The Dataset view: statistics, article/paragraph navigation, search and answerability
 //! filters, a paginated question list, and the selected question with its answers highlighted.
 
-use super::widgets::{Chart, Highlighted, Pager};
+use super::widgets::{opens_row, reveal, Chart, Highlighted, Pager};
 use super::Ctx;
-use crate::browse::{answer_spans, filter_indices, page, segments, Answerability, Filter};
-use crate::charts::bar_chart;
+use crate::browse::{
+    answer_list, answer_spans, filter_indices, page, segments, Answerability, Filter,
+};
 use leptos::prelude::*;
+use squadkit_core::chart::bar_chart;
 
 const PER_PAGE: usize = 50;
 
@@ -70,10 +72,10 @@ fn Browser() -> impl IntoView {
     view! {
         <div class="browser">
             <div class="filters">
-                <input type="search" placeholder="search questions and contexts" data-testid="search"
+                <input type="search" placeholder="search questions and contexts" aria-label="Search questions and contexts" data-testid="search"
                     prop:value=move || filter.with(|f| f.query.clone())
                     on:input=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.query = v.clone()) }/>
-                <select data-testid="answerability" on:change=move |ev| {
+                <select data-testid="answerability" aria-label="Answerability" on:change=move |ev| {
                     let v = Answerability::from_label(&event_target_value(&ev));
                     set_filter(&|f| f.answerability = v)
                 }>
@@ -81,7 +83,7 @@ fn Browser() -> impl IntoView {
                         <option value=a.label() prop:selected=move || filter.with(|f| f.answerability == a)>{a.label()}</option>
                     }).collect_view()}
                 </select>
-                <select data-testid="article-select" on:change=move |ev| {
+                <select data-testid="article-select" aria-label="Article" on:change=move |ev| {
                     let v = event_target_value(&ev).parse::<usize>().ok();
                     set_filter(&|f| { f.article = v; f.paragraph = None; })
                 }>
@@ -98,7 +100,7 @@ fn Browser() -> impl IntoView {
                 {move || filter.with(|f| f.article).map(|a| {
                     let n = ctx.data.with(|d| d.articles.iter().find(|x| x.index == a).map_or(0, |x| x.paragraphs));
                     view! {
-                        <select data-testid="paragraph-select" on:change=move |ev| {
+                        <select data-testid="paragraph-select" aria-label="Paragraph" on:change=move |ev| {
                             let v = event_target_value(&ev).parse::<usize>().ok();
                             set_filter(&|f| f.paragraph = v)
                         }>
@@ -112,8 +114,8 @@ fn Browser() -> impl IntoView {
                 <span data-testid="match-count">{move || format!("{} questions", total.get())}</span>
             </div>
             <Pager total=total current=current per_page=PER_PAGE test_id="dataset-pager"/>
-            <table class="list">
-                <thead><tr><th>"#"</th><th>"article"</th><th>"question"</th><th>"answers"</th></tr></thead>
+            <div class="scroll-x"><table class="list dataset">
+                <thead><tr><th scope="col">"#"</th><th scope="col">"article"</th><th scope="col">"question"</th><th scope="col">"answers"</th></tr></thead>
                 <tbody>
                     {move || {
                         let p = page(total.get(), current.get(), PER_PAGE);
@@ -121,13 +123,14 @@ fn Browser() -> impl IntoView {
                         matches.with(|m| m[p.start..p.end].iter().map(|&i| {
                             let e = &d.examples[i];
                             let answers = if e.has_answer() {
-                                e.answers.text.join(" | ")
+                                answer_list(&e.answers.text)
                             } else {
                                 "(unanswerable)".to_string()
                             };
                             view! {
-                                <tr data-testid="dataset-row" class:selected=move || ctx.selected.get() == Some(i)
-                                    on:click=move |_| ctx.selected.set(Some(i))>
+                                <tr data-testid="dataset-row" tabindex="0" class:selected=move || ctx.selected.get() == Some(i)
+                                    on:click=move |_| { ctx.selected.set(Some(i)); reveal("example-detail") }
+                                    on:keydown=move |ev| if opens_row(&ev) { ctx.selected.set(Some(i)); reveal("example-detail") }>
                                     <td>{i + 1}</td>
                                     <td>{e.title.clone()}</td>
                                     <td>{e.question.clone()}</td>
@@ -137,7 +140,7 @@ fn Browser() -> impl IntoView {
                         }).collect_view())
                     }}
                 </tbody>
-            </table>
+            </table></div>
             <ExampleDetail/>
         </div>
     }
@@ -152,14 +155,14 @@ fn ExampleDetail() -> impl IntoView {
         let d = ctx.data.with(|d| d.dataset.clone());
         let e = d.examples.get(i)?.clone();
         let segs = segments(&e.context, &answer_spans(&e));
-        let plausible = e.plausible_answers.text.join(" | ");
+        let plausible = answer_list(&e.plausible_answers.text);
         Some(view! {
             <div class="detail" data-testid="example-detail">
                 <h3>{e.question.clone()}</h3>
                 <p class="muted">{format!("{} · {} · paragraph {}", e.id, e.title, e.paragraph + 1)}</p>
                 <Highlighted segments=segs test_id="example-context"/>
                 <p>
-                    <mark class="gold">"gold"</mark>" "{if e.has_answer() { e.answers.text.join(" | ") } else { "(none: unanswerable)".into() }}
+                    <mark class="gold">"gold"</mark>" "{if e.has_answer() { answer_list(&e.answers.text) } else { "(none: unanswerable)".into() }}
                     " "
                     {(!plausible.is_empty()).then(|| view! { <mark class="plausible">"plausible"</mark>" "{plausible} })}
                 </p>

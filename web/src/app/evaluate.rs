@@ -3,12 +3,12 @@
 //! per-question table (filter by outcome, sort), and a question's detail with the predicted
 //! and gold spans highlighted.
 
-use super::widgets::{Chart, Highlighted, Pager};
+use super::widgets::{download, opens_row, reveal, Chart, Highlighted, Pager};
 use super::Ctx;
-use crate::browse::{answer_spans, mark, page, prediction_span, segments};
+use crate::browse::{answer_list, answer_spans, mark, page, prediction_span, segments};
 use crate::evaluate::{
-    fmt2, na_prob_values, outcome_from_label, score_card, shown_prediction, slider_position,
-    slider_threshold, table_rows, SortKey, SLIDER_STEPS,
+    example_index, fmt2, na_prob_values, outcome_from_label, score_card, shown_prediction,
+    slider_position, slider_threshold, table_rows, SortKey, SLIDER_STEPS,
 };
 use leptos::prelude::*;
 use squadkit_core::report::{na_prob_histogram_svg, pr_curve_svg};
@@ -26,6 +26,7 @@ pub fn EvaluateView() -> impl IntoView {
         Some(Ok(_)) => view! {
             <section class="view">
                 <ScoreCard/>
+                <Exports/>
                 <Threshold/>
                 <Charts/>
                 <QuestionTable/>
@@ -62,6 +63,48 @@ fn ScoreCard() -> impl IntoView {
     }
 }
 
+/// Downloads of the evaluation at the current threshold: the score card as the CLI's `-o`
+/// JSON, the per-question rows as its `--per-question` JSON lines and as CSV.
+#[component]
+fn Exports() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let save = move |kind: &'static str| {
+        let Some(e) = ctx.eval_a.get_untracked().and_then(Result::ok) else {
+            return;
+        };
+        let stem = ctx.run_a.with_untracked(|r| {
+            r.as_ref().map_or("predictions".into(), |r| {
+                r.name.trim_end_matches(".json").to_string()
+            })
+        });
+        match kind {
+            "json" => download(
+                &format!("{stem}.eval.json"),
+                "application/json",
+                &e.to_json(true),
+            ),
+            "jsonl" => download(
+                &format!("{stem}.per-question.jsonl"),
+                "application/x-ndjson",
+                &e.per_question_jsonl(),
+            ),
+            _ => download(
+                &format!("{stem}.per-question.csv"),
+                "text/csv",
+                &e.per_question_csv(),
+            ),
+        }
+    };
+    view! {
+        <div class="exports">
+            <span class="muted">"Save: "</span>
+            <button data-testid="export-scores" on:click=move |_| save("json")>"scores (JSON)"</button>
+            <button data-testid="export-csv" on:click=move |_| save("csv")>"per question (CSV)"</button>
+            <button data-testid="export-jsonl" on:click=move |_| save("jsonl")>"per question (JSON lines)"</button>
+        </div>
+    }
+}
+
 #[component]
 fn Threshold() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
@@ -69,6 +112,10 @@ fn Threshold() -> impl IntoView {
         ctx.run_a
             .with(|r| r.as_ref().map_or((0.0, 1.0), |r| r.threshold_range()))
     });
+    let has_na = move || {
+        ctx.run_a
+            .with(|r| r.as_ref().is_some_and(|r| r.na_probs.is_some()))
+    };
     let best = move || {
         current(ctx)
             .and_then(|e| e.best)
@@ -78,7 +125,7 @@ fn Threshold() -> impl IntoView {
         <div class="threshold">
             <label>
                 "no-answer threshold "
-                <input type="range" min="0" max=SLIDER_STEPS.to_string() step="1" data-testid="threshold-slider"
+                <input type="range" min="0" max=SLIDER_STEPS.to_string() step="1" data-testid="threshold-slider" disabled=move || !has_na()
                     prop:value=move || slider_position(range.get(), ctx.threshold.get()).to_string()
                     on:input=move |ev| {
                         if let Ok(pos) = event_target_value(&ev).parse::<u32>() {
@@ -90,8 +137,14 @@ fn Threshold() -> impl IntoView {
             " "
             <button data-testid="use-best-threshold" disabled=move || best().is_none()
                 on:click=move |_| { if let Some(t) = best() { ctx.threshold.set(t) } }>"use the best F1 threshold"</button>
-            <button on:click=move |_| ctx.threshold.set(1.0)>"reset to 1.0"</button>
-            <span class="muted">" a question counts as “no answer” when its na_prob is above the threshold"</span>
+            <button disabled=move || !has_na() on:click=move |_| ctx.threshold.set(1.0)>"reset to 1.0"</button>
+            <p class="muted" data-testid="threshold-hint">
+                {move || if has_na() {
+                    "A question counts as “no answer” when its na_prob (or null odds) is above the threshold."
+                } else {
+                    "No na_prob or null_odds file is open for these predictions: every prediction stands as written, and the threshold has nothing to act on. Open one above to use it."
+                }}
+            </p>
         </div>
     }
 }
@@ -123,7 +176,6 @@ fn QuestionTable() -> impl IntoView {
     let key = RwSignal::new(SortKey::Dataset);
     let descending = RwSignal::new(false);
     let current_page = RwSignal::new(0usize);
-    let detail = RwSignal::new(None::<usize>);
     // Filtering and sorting reuse the evaluation; nothing is scored again.
     let rows = Memo::new(move |_| {
         current(ctx)
@@ -133,19 +185,19 @@ fn QuestionTable() -> impl IntoView {
     let total = Signal::derive(move || rows.with(Vec::len));
     view! {
         <div class="filters">
-            <select data-testid="outcome-filter" on:change=move |ev| { outcome.set(outcome_from_label(&event_target_value(&ev))); current_page.set(0); }>
+            <select data-testid="outcome-filter" aria-label="Outcome" on:change=move |ev| { outcome.set(outcome_from_label(&event_target_value(&ev))); current_page.set(0); }>
                 <option value="all">"all outcomes"</option>
                 {Outcome::ALL.into_iter().map(|o| view! { <option value=o.label()>{o.label()}</option> }).collect_view()}
             </select>
-            <select data-testid="sort-key" on:change=move |ev| { key.set(SortKey::from_label(&event_target_value(&ev))); current_page.set(0); }>
+            <select data-testid="sort-key" aria-label="Sort by" on:change=move |ev| { key.set(SortKey::from_label(&event_target_value(&ev))); current_page.set(0); }>
                 {SortKey::ALL.into_iter().map(|k| view! { <option value=k.label()>{format!("sort by {}", k.label())}</option> }).collect_view()}
             </select>
             <label><input type="checkbox" data-testid="sort-descending" on:change=move |ev| descending.set(event_target_checked(&ev))/>" descending"</label>
             <span data-testid="row-count">{move || format!("{} questions", total.get())}</span>
         </div>
         <Pager total=total current=current_page per_page=PER_PAGE test_id="question-pager"/>
-        <table class="list">
-            <thead><tr><th>"id"</th><th>"question"</th><th>"prediction"</th><th>"gold"</th><th>"exact"</th><th>"f1"</th><th>"na_prob"</th><th>"outcome"</th></tr></thead>
+        <div class="scroll-x"><table class="list questions">
+            <thead><tr><th scope="col" class="id">"id"</th><th scope="col">"question"</th><th scope="col">"prediction"</th><th scope="col">"gold"</th><th scope="col">"exact"</th><th scope="col">"f1"</th><th scope="col">"na_prob"</th><th scope="col">"outcome"</th></tr></thead>
             <tbody>
                 {move || {
                     let Some(e) = current(ctx) else { return Vec::new() };
@@ -153,13 +205,16 @@ fn QuestionTable() -> impl IntoView {
                     let p = page(total.get(), current_page.get(), PER_PAGE);
                     rows.with(|r| r[p.start..p.end].iter().map(|&i| {
                         let q = &e.questions[i];
-                        let ex = d.examples.get(i).filter(|x| x.id == q.id).or_else(|| d.examples.iter().find(|x| x.id == q.id));
+                        let index = example_index(&d, i, &q.id);
+                        let ex = index.map(|x| &d.examples[x]);
                         let question = ex.map(|x| x.question.clone()).unwrap_or_default();
-                        let gold = ex.map(|x| if x.has_answer() { x.answers.text.join(" | ") } else { "(no answer)".into() }).unwrap_or_default();
+                        let gold = ex.map(|x| if x.has_answer() { answer_list(&x.answers.text) } else { "(no answer)".into() }).unwrap_or_default();
                         let o = q.outcome();
                         view! {
-                            <tr data-testid="question-row" class:selected=move || detail.get() == Some(i) on:click=move |_| detail.set(Some(i))>
-                                <td>{q.id.clone()}</td>
+                            <tr data-testid="question-row" tabindex="0" class:selected=move || index.is_some() && ctx.selected.get() == index
+                                on:click=move |_| { ctx.selected.set(index); reveal("question-detail") }
+                                on:keydown=move |ev| if opens_row(&ev) { ctx.selected.set(index); reveal("question-detail") }>
+                                <td class="id">{q.id.clone()}</td>
                                 <td>{question}</td>
                                 <td>{shown_prediction(q)}</td>
                                 <td>{gold}</td>
@@ -172,26 +227,26 @@ fn QuestionTable() -> impl IntoView {
                     }).collect::<Vec<_>>())
                 }}
             </tbody>
-        </table>
-        <QuestionDetail detail=detail/>
+        </table></div>
+        <QuestionDetail/>
     }
 }
 
-/// One question: the predicted span and the gold spans highlighted in the context.
+/// The selected question: the predicted span and the gold spans highlighted in the context.
 #[component]
-fn QuestionDetail(detail: RwSignal<Option<usize>>) -> impl IntoView {
+fn QuestionDetail() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     move || {
-        let i = detail.get()?;
+        let index = ctx.selected.get()?;
         let e = current(ctx)?;
-        let q = e.questions.get(i)?.clone();
         let d = ctx.data.with(|d| d.dataset.clone());
-        let index = if d.examples.get(i).is_some_and(|x| x.id == q.id) {
-            i
-        } else {
-            d.examples.iter().position(|x| x.id == q.id)?
-        };
-        let ex = &d.examples[index];
+        let ex = d.examples.get(index)?;
+        let q = e
+            .questions
+            .get(index)
+            .filter(|q| q.id == ex.id)
+            .or_else(|| e.questions.iter().find(|q| q.id == ex.id))?
+            .clone();
         let mut spans = answer_spans(ex);
         let answered = !q.predicted_no_answer;
         if let Some((s, t)) = answered
@@ -208,9 +263,9 @@ fn QuestionDetail(detail: RwSignal<Option<usize>>) -> impl IntoView {
                 <Highlighted segments=segs test_id="detail-context"/>
                 <p>
                     <mark class="predicted">"predicted"</mark>" "<span data-testid="detail-prediction">{shown_prediction(&q)}</span>" "
-                    <mark class="gold">"gold"</mark>" "{if ex.has_answer() { ex.answers.text.join(" | ") } else { "(no answer)".into() }}
+                    <mark class="gold">"gold"</mark>" "{if ex.has_answer() { answer_list(&ex.answers.text) } else { "(no answer)".into() }}
                 </p>
-                <button on:click=move |_| { ctx.selected.set(Some(index)); ctx.tab.set(super::Tab::Tokenization) }>"see its tokenization windows"</button>
+                <button on:click=move |_| ctx.tab.set(super::Tab::Tokenization)>"see its tokenization windows"</button>
             </div>
         })
     }

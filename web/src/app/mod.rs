@@ -15,6 +15,7 @@ pub mod widgets;
 
 use crate::evaluate::Run;
 use crate::metrics::MetricsLog;
+use crate::route::Route;
 use crate::session::Loaded;
 use crate::shared::Shared;
 use crate::{demo, load};
@@ -24,45 +25,7 @@ use squadkit_core::tokenize::QaTokenizer;
 
 pub use files::FileInput;
 
-/// The views, one per tab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Dataset,
-    Evaluate,
-    Compare,
-    Tokenization,
-    Training,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 5] = [
-        Tab::Dataset,
-        Tab::Evaluate,
-        Tab::Compare,
-        Tab::Tokenization,
-        Tab::Training,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Tab::Dataset => "Dataset",
-            Tab::Evaluate => "Evaluate",
-            Tab::Compare => "Compare",
-            Tab::Tokenization => "Tokenization",
-            Tab::Training => "Training run",
-        }
-    }
-
-    fn test_id(self) -> &'static str {
-        match self {
-            Tab::Dataset => "tab-dataset",
-            Tab::Evaluate => "tab-evaluate",
-            Tab::Compare => "tab-compare",
-            Tab::Tokenization => "tab-tokenization",
-            Tab::Training => "tab-training",
-        }
-    }
-}
+pub use crate::route::Tab;
 
 /// Which predictions file: the main one (A) or the one compared with it (B).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,11 +45,17 @@ pub struct Ctx {
     /// The no-answer threshold both runs are scored at.
     pub threshold: RwSignal<f64>,
     pub error: RwSignal<Option<String>>,
+    /// What changed without being asked for (predictions closed with their dataset), shown
+    /// until dismissed or replaced.
+    pub notice: RwSignal<Option<String>>,
+    /// A file being read or parsed ("Reading dev-v2.0.json (42.1 MB)…"); None when idle.
+    pub busy: RwSignal<Option<String>>,
     pub tab: RwSignal<Tab>,
     /// The example (dataset index) shown in detail and tokenized.
     pub selected: RwSignal<Option<usize>>,
     pub tokenizer: RwSignal<Option<(String, Shared<QaTokenizer>)>>,
-    pub metrics: RwSignal<Option<(String, Shared<MetricsLog>)>>,
+    /// The training runs' metrics logs, overlaid in the Training view.
+    pub metrics: RwSignal<Vec<(String, Shared<MetricsLog>)>>,
     /// The evaluations at the threshold: recomputed only when a run, the dataset or the
     /// threshold changes (never for a filter or a sort).
     pub eval_a: Memo<EvalResult>,
@@ -119,10 +88,12 @@ impl Ctx {
             run_b,
             threshold,
             error: RwSignal::new(None),
+            notice: RwSignal::new(None),
+            busy: RwSignal::new(None),
             tab: RwSignal::new(Tab::Dataset),
             selected: RwSignal::new(None),
             tokenizer: RwSignal::new(None),
-            metrics: RwSignal::new(None),
+            metrics: RwSignal::new(Vec::new()),
             eval_a: evaluation(data, run_a, threshold),
             eval_b: evaluation(data, run_b, threshold),
         };
@@ -130,7 +101,7 @@ impl Ctx {
             ctx.open_predictions("predictions.json", p, Which::A);
         }
         if let Some(na) = demo::NA_PROBS {
-            ctx.open_na_probs("na_probs.json", na);
+            ctx.open_na_probs("na_probs.json", na, Which::A);
         }
         ctx
     }
@@ -139,9 +110,20 @@ impl Ctx {
         self.error.set(result.err());
     }
 
-    /// Open a dataset: predictions of the previous one are dropped (they do not fit).
+    /// Open a dataset: predictions of the previous one are closed (they do not fit), and the
+    /// notice says which.
     pub fn open_dataset(&self, name: &str, bytes: &[u8]) {
         self.done(load::dataset(name, bytes).map(|d| {
+            let closed: Vec<String> = [self.run_a, self.run_b]
+                .iter()
+                .filter_map(|r| r.with_untracked(|r| r.as_ref().map(|r| r.name.clone())))
+                .collect();
+            self.notice.set((!closed.is_empty()).then(|| {
+                format!(
+                    "Opened {name}; closed {}: predictions belong to the dataset they were made for.",
+                    closed.join(" and ")
+                )
+            }));
             self.data.set(Loaded::new(name, d));
             self.run_a.set(None);
             self.run_b.set(None);
@@ -150,47 +132,46 @@ impl Ctx {
         }));
     }
 
+    fn run(&self, which: Which) -> RwSignal<Option<Shared<Run>>> {
+        match which {
+            Which::A => self.run_a,
+            Which::B => self.run_b,
+        }
+    }
+
+    /// Open predictions as A or B; each run is scored with its own na_prob file only (opening
+    /// new predictions drops the old one's na_probs).
     pub fn open_predictions(&self, name: &str, bytes: &[u8], which: Which) {
         let gold = self.data.with_untracked(|d| d.gold.clone());
         self.done(
             load::predictions(name, bytes)
                 .and_then(|p| Run::new(&gold, name, p))
-                .map(|run| match which {
-                    Which::A => {
-                        self.run_a.set(Some(Shared::new(run)));
+                .map(|run| {
+                    self.run(which).set(Some(Shared::new(run)));
+                    if which == Which::A {
                         self.threshold.set(1.0);
-                    }
-                    Which::B => {
-                        // B is scored like A: with A's na_probs when they cover it.
-                        let na = self
-                            .run_a
-                            .with_untracked(|a| a.as_ref().and_then(|a| a.na_probs.clone()));
-                        let run = match na {
-                            Some((n, na)) => {
-                                run.with_na_probs(&gold, &n, na.clone()).unwrap_or(run)
-                            }
-                            None => run,
-                        };
-                        self.run_b.set(Some(Shared::new(run)));
                     }
                 }),
         );
     }
 
-    /// Open a na_prob file for the predictions (A) already opened.
-    pub fn open_na_probs(&self, name: &str, bytes: &[u8]) {
+    /// Open a na_prob (or null odds) file for the predictions A or B already opened.
+    pub fn open_na_probs(&self, name: &str, bytes: &[u8], which: Which) {
         let gold = self.data.with_untracked(|d| d.gold.clone());
-        let Some(run) = self.run_a.get_untracked() else {
+        let Some(run) = self.run(which).get_untracked() else {
             return self.done(Err(format!(
-                "{name}: open a predictions file first; na_probs belong to predictions."
+                "{name}: open a predictions file{} first; na_probs belong to predictions.",
+                if which == Which::B { " B" } else { "" }
             )));
         };
         self.done(
             load::na_probs(name, bytes)
                 .and_then(|na| run.with_na_probs(&gold, name, na))
                 .map(|run| {
-                    self.run_a.set(Some(Shared::new(run)));
-                    self.threshold.set(1.0);
+                    self.run(which).set(Some(Shared::new(run)));
+                    if which == Which::A {
+                        self.threshold.set(1.0);
+                    }
                 }),
         );
     }
@@ -205,24 +186,48 @@ impl Ctx {
 
     pub fn open_metrics(&self, name: &str, bytes: &[u8]) {
         let text = String::from_utf8_lossy(bytes);
-        self.done(
-            crate::metrics::parse(name, &text)
-                .map(|m| self.metrics.set(Some((name.to_string(), Shared::new(m))))),
-        );
+        self.done(crate::metrics::parse(name, &text).map(|m| {
+            // A log opened again (same name) replaces its old self; others are added.
+            self.metrics
+                .update(|runs| match runs.iter_mut().find(|(n, _)| n == name) {
+                    Some(run) => run.1 = Shared::new(m),
+                    None => runs.push((name.to_string(), Shared::new(m))),
+                })
+        }));
     }
 
-    /// A file dropped anywhere on the page, routed by its content.
+    /// Files dropped anywhere on the page, routed by content: a dataset first, then predictions
+    /// and their na_probs (so that any set dropped together lands in the right order), a
+    /// merges.txt with the vocab.json beside it as one tokenizer.
     pub fn open_dropped(&self, files: Vec<(String, Vec<u8>)>) {
-        if files.len() == 2 {
-            return self.open_tokenizer(&files);
+        let mut routed: Vec<(load::Kind, String, Vec<u8>)> = files
+            .into_iter()
+            .map(|(name, bytes)| (load::sniff(&bytes), name, bytes))
+            .collect();
+        routed.sort_by_key(|r| r.0);
+        if let Some(m) = routed.iter().position(|r| r.0 == load::Kind::Merges) {
+            let merges = routed.remove(m);
+            let vocab = routed.iter().position(|r| r.0 == load::Kind::NaProbs);
+            let Some(v) = vocab else {
+                return self.done(Err(format!(
+                    "{}: a merges.txt opens together with its vocab.json; drop both.",
+                    merges.1
+                )));
+            };
+            let vocab = routed.remove(v);
+            self.open_tokenizer(&[(vocab.1, vocab.2), (merges.1, merges.2)]);
         }
-        for (name, bytes) in files {
-            match load::sniff(&bytes) {
+        for (kind, name, bytes) in routed {
+            match kind {
                 load::Kind::Dataset => self.open_dataset(&name, &bytes),
                 load::Kind::Predictions => self.open_predictions(&name, &bytes, Which::A),
-                load::Kind::NaProbs => self.open_na_probs(&name, &bytes),
+                load::Kind::NaProbs => self.open_na_probs(&name, &bytes, Which::A),
                 load::Kind::Tokenizer => self.open_tokenizer(&[(name, bytes)]),
                 load::Kind::Metrics => self.open_metrics(&name, &bytes),
+                load::Kind::Merges => unreachable!("taken out above"),
+            }
+            if self.error.with_untracked(Option::is_some) {
+                return;
             }
         }
     }
@@ -234,14 +239,73 @@ impl Default for Ctx {
     }
 }
 
+/// The dataset index of the question with `id`.
+fn index_of(ctx: Ctx, id: &str) -> Option<usize> {
+    ctx.data
+        .with_untracked(|d| d.dataset.examples.iter().position(|e| e.id == id))
+}
+
+/// Open the place a URL hash names (a tab, and a question of the open dataset).
+fn follow(ctx: Ctx, hash: &str) {
+    let Some(route) = Route::parse(hash) else {
+        return;
+    };
+    ctx.tab.set(route.tab);
+    match route.question {
+        None => ctx.selected.set(None),
+        Some(id) => match index_of(ctx, &id) {
+            Some(i) => ctx.selected.set(Some(i)),
+            None => ctx.notice.set(Some(format!(
+                "The link names question {id}, which is not in {}.",
+                ctx.data.with_untracked(|d| d.name.clone())
+            ))),
+        },
+    }
+}
+
+/// Keep the URL's hash on the current place: a new tab is a history entry (Back returns to
+/// the previous tab), a new question only replaces the address.
+fn keep_address(ctx: Ctx) {
+    Effect::new(move |previous: Option<Tab>| {
+        let tab = ctx.tab.get();
+        let question = ctx.selected.get().and_then(|i| {
+            ctx.data
+                .with(|d| d.dataset.examples.get(i).map(|e| e.id.clone()))
+        });
+        let hash = Route { tab, question }.to_hash();
+        let Some(window) = web_sys::window() else {
+            return tab;
+        };
+        let location = window.location();
+        if location.hash().ok().as_deref() != Some(hash.as_str()) {
+            if previous.is_some_and(|p| p != tab) {
+                let _ = location.set_hash(&hash);
+            } else if let Ok(history) = window.history() {
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&hash));
+            }
+        }
+        tab
+    });
+}
+
 #[component]
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
+    if let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) {
+        follow(ctx, &hash);
+    }
+    keep_address(ctx);
+    let _ = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) {
+            follow(ctx, &hash);
+        }
+    });
     let drop = move |ev: leptos::ev::DragEvent| {
         ev.prevent_default();
         if let Some(list) = ev.data_transfer().and_then(|d| d.files()) {
-            files::read_all(files::file_list(&list), move |files| {
+            files::read_all(files::file_list(&list), ctx.busy, move |files| {
                 ctx.open_dropped(files)
             });
         }
@@ -250,27 +314,12 @@ pub fn App() -> impl IntoView {
         <div class="app" on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default() on:drop=drop>
             <header>
                 <h1>"squadkit"</h1>
-                <span class="muted">"SQuAD data, predictions and scores, all in your browser: nothing you open leaves it."</span>
+                <span class="muted tagline">"SQuAD data, predictions and scores, all in your browser: nothing you open leaves it."</span>
                 <OpenBar/>
             </header>
-            <ErrorMessage/>
-            <nav class="tabs">
-                {Tab::ALL
-                    .into_iter()
-                    .map(|t| {
-                        view! {
-                            <button
-                                data-testid=t.test_id()
-                                class:active=move || ctx.tab.get() == t
-                                on:click=move |_| ctx.tab.set(t)
-                            >
-                                {t.label()}
-                            </button>
-                        }
-                    })
-                    .collect_view()}
-            </nav>
-            <main>
+            <Messages/>
+            <Tabs/>
+            <main role="tabpanel" aria-labelledby=move || format!("tab-{}", ctx.tab.get().slug())>
                 {move || match ctx.tab.get() {
                     Tab::Dataset => view! { <dataset::DatasetView/> }.into_any(),
                     Tab::Evaluate => view! { <evaluate::EvaluateView/> }.into_any(),
@@ -283,6 +332,54 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The tab bar: ARIA tabs, one tab stop, arrow keys (and Home/End) move between them.
+#[component]
+fn Tabs() -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let key = move |ev: leptos::ev::KeyboardEvent| {
+        let now = ctx.tab.get_untracked();
+        let next = match ev.key().as_str() {
+            "ArrowRight" => now.cycle(1),
+            "ArrowLeft" => now.cycle(-1),
+            "Home" => Tab::ALL[0],
+            "End" => Tab::ALL[Tab::ALL.len() - 1],
+            _ => return,
+        };
+        ev.prevent_default();
+        ctx.tab.set(next);
+        focus(&format!("tab-{}", next.slug()));
+    };
+    view! {
+        <nav class="tabs" role="tablist" aria-label="Views" on:keydown=key>
+            {Tab::ALL
+                .into_iter()
+                .map(|t| {
+                    let active = move || ctx.tab.get() == t;
+                    view! {
+                        <button role="tab" id=format!("tab-{}", t.slug()) data-testid=format!("tab-{}", t.slug())
+                            aria-selected=move || active().to_string() tabindex=move || if active() { "0" } else { "-1" }
+                            class:active=active on:click=move |_| ctx.tab.set(t)>
+                            {t.label()}
+                        </button>
+                    }
+                })
+                .collect_view()}
+        </nav>
+    }
+}
+
+/// Focus the element with `id` once it is rendered.
+fn focus(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
 /// The inputs for the dataset and the predictions, always at hand.
 #[component]
 fn OpenBar() -> impl IntoView {
@@ -290,11 +387,12 @@ fn OpenBar() -> impl IntoView {
     view! {
         <div class="open-bar">
             <FileInput label="Dataset (SQuAD JSON or JSON lines)" test_id="dataset-file" multiple=false
+                current=Signal::derive(move || Some(ctx.data.with(|d| format!("{} ({} questions)", d.name, d.dataset.len()))))
                 on_files=move |f| { if let Some((n, b)) = f.first() { ctx.open_dataset(n, b) } }/>
-            <FileInput label="Predictions" test_id="predictions-file" multiple=false
+            <FileInput label="Predictions (A)" test_id="predictions-file" multiple=false current=run_name(ctx.run_a)
                 on_files=move |f| { if let Some((n, b)) = f.first() { ctx.open_predictions(n, b, Which::A) } }/>
-            <FileInput label="na_prob / null_odds" test_id="na-probs-file" multiple=false
-                on_files=move |f| { if let Some((n, b)) = f.first() { ctx.open_na_probs(n, b) } }/>
+            <FileInput label="A's na_prob / null_odds" test_id="na-probs-file" multiple=false current=na_name(ctx.run_a)
+                on_files=move |f| { if let Some((n, b)) = f.first() { ctx.open_na_probs(n, b, Which::A) } }/>
             <span class="loaded" data-testid="loaded-names">
                 {move || {
                     let mut s = ctx.data.with(|d| format!("{} ({} questions)", d.name, d.dataset.len()));
@@ -311,14 +409,38 @@ fn OpenBar() -> impl IntoView {
     }
 }
 
-/// Where a bad file is explained; empty (and hidden) otherwise.
+/// The name of a run's predictions file, for its picker.
+fn run_name(run: RwSignal<Option<Shared<Run>>>) -> Signal<Option<String>> {
+    Signal::derive(move || run.with(|r| r.as_ref().map(|r| r.name.clone())))
+}
+
+/// The name of a run's na_prob file, for its picker.
+fn na_name(run: RwSignal<Option<Shared<Run>>>) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        run.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.na_probs.as_ref().map(|(n, _)| n.clone()))
+        })
+    })
+}
+
+/// The error of the last file that could not be used, what changed unasked (a notice), and
+/// what is being read now; each line hidden when empty.
 #[component]
-fn ErrorMessage() -> impl IntoView {
+fn Messages() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
     view! {
         <div class="error" role="alert" class:hidden=move || ctx.error.with(Option::is_none)>
             <span data-testid="error-message">{move || ctx.error.get().unwrap_or_default()}</span>
-            <button class="dismiss" on:click=move |_| ctx.error.set(None)>"×"</button>
+            <button class="dismiss" aria-label="Dismiss the error" on:click=move |_| ctx.error.set(None)>"×"</button>
+        </div>
+        <div class="notice" role="status" class:hidden=move || ctx.notice.with(Option::is_none)>
+            <span data-testid="notice-message">{move || ctx.notice.get().unwrap_or_default()}</span>
+            <button class="dismiss" aria-label="Dismiss the notice" on:click=move |_| ctx.notice.set(None)>"×"</button>
+        </div>
+        <div class="busy" role="status" aria-live="polite" class:hidden=move || ctx.busy.with(Option::is_none)>
+            <span class="spinner" aria-hidden="true"></span>
+            <span data-testid="busy-message">{move || ctx.busy.get().unwrap_or_default()}</span>
         </div>
     }
 }
@@ -350,7 +472,7 @@ mod tests {
                 .contains("have no prediction"));
             assert!(ctx.run_a.get_untracked() == run);
             ctx.open_metrics("m.jsonl", b"oops");
-            assert!(ctx.metrics.get_untracked().is_none());
+            assert!(ctx.metrics.get_untracked().is_empty());
             ctx.open_dataset("dev.json", demo::DEV);
             assert_eq!(ctx.error.get_untracked(), None);
             assert!(ctx.data.get_untracked() != data, "a new dataset");
@@ -375,10 +497,97 @@ mod tests {
                 .questions
                 .iter()
                 .all(|q| q.predicted_no_answer || q.na_prob == Some(0.0)));
-            // B is scored at the same threshold with A's na_probs.
+            // B is scored at the same threshold with its own na_probs, never A's.
             ctx.open_predictions("b.json", demo::PREDICTIONS.unwrap(), Which::B);
             let b = ctx.eval_b.get_untracked().unwrap().unwrap();
+            assert!(
+                b.questions.iter().all(|q| !q.predicted_no_answer),
+                "no na_probs of its own yet: as predicted"
+            );
+            assert_ne!(
+                b.overall, at_zero.overall,
+                "A's na_probs would have made them equal"
+            );
+            ctx.open_na_probs("nb.json", demo::NA_PROBS.unwrap(), Which::B);
+            let b = ctx.eval_b.get_untracked().unwrap().unwrap();
             assert_eq!(b.overall, at_zero.overall);
+            ctx.open_na_probs("bad.json", br#"{"x": 1}"#, Which::B);
+            assert!(ctx.error.get_untracked().unwrap().contains("does not fit"));
+            assert_eq!(
+                ctx.run_b
+                    .get_untracked()
+                    .unwrap()
+                    .na_probs
+                    .as_ref()
+                    .unwrap()
+                    .0,
+                "nb.json",
+                "B kept"
+            );
+        });
+    }
+
+    #[test]
+    fn a_new_dataset_says_which_predictions_it_closed() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let ctx = Ctx::new();
+            ctx.open_predictions("b.json", demo::PREDICTIONS.unwrap(), Which::B);
+            ctx.open_dataset("dev.json", demo::DEV);
+            let n = ctx.notice.get_untracked().unwrap();
+            assert!(n.contains("closed predictions.json and b.json"), "{n}");
+            ctx.open_dataset("again.json", demo::DEV);
+            assert_eq!(ctx.notice.get_untracked(), None, "nothing closed this time");
+        });
+    }
+
+    #[test]
+    fn files_dropped_together_open_in_order() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let ctx = Ctx::new();
+            let preds = demo::PREDICTIONS.unwrap().to_vec();
+            let na = demo::NA_PROBS.unwrap().to_vec();
+            // Predictions + na_probs (either order): both, not a tokenizer.
+            ctx.open_dropped(vec![
+                ("n.json".into(), na.clone()),
+                ("p.json".into(), preds.clone()),
+            ]);
+            assert_eq!(ctx.error.get_untracked(), None);
+            let a = ctx.run_a.get_untracked().unwrap();
+            assert_eq!(
+                (a.name.as_str(), a.na_probs.as_ref().unwrap().0.as_str()),
+                ("p.json", "n.json")
+            );
+            // Predictions before their dataset in the list: the dataset opens first.
+            ctx.open_dropped(vec![
+                ("q.json".into(), preds),
+                ("d.json".into(), demo::DEV.to_vec()),
+            ]);
+            assert_eq!(ctx.error.get_untracked(), None);
+            assert_eq!(ctx.data.get_untracked().name, "d.json");
+            assert_eq!(ctx.run_a.get_untracked().unwrap().name, "q.json");
+            // A merges.txt alone is explained; with a vocab.json it is a tokenizer.
+            ctx.open_dropped(vec![(
+                "merges.txt".into(),
+                b"#version: 0.2\nh i\n".to_vec(),
+            )]);
+            assert!(ctx
+                .error
+                .get_untracked()
+                .unwrap()
+                .contains("together with its vocab.json"));
+            let vocab =
+                br#"{"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "h": 4, "i": 5, "hi": 6}"#;
+            ctx.open_dropped(vec![
+                ("merges.txt".into(), b"#version: 0.2\nh i\n".to_vec()),
+                ("vocab.json".into(), vocab.to_vec()),
+            ]);
+            assert_eq!(ctx.error.get_untracked(), None);
+            assert_eq!(
+                ctx.tokenizer.get_untracked().unwrap().0,
+                "vocab.json + merges.txt"
+            );
         });
     }
 
@@ -406,7 +615,7 @@ mod tests {
                 "m.jsonl".into(),
                 b"{\"step\": 1, \"loss\": 2}\n{\"step\": 2, \"loss\": 1}\n".to_vec(),
             )]);
-            assert_eq!(ctx.metrics.get_untracked().unwrap().1.records, 2);
+            assert_eq!(ctx.metrics.get_untracked()[0].1.records, 2);
             ctx.open_dropped(vec![("p.json".into(), demo::PREDICTIONS.unwrap().to_vec())]);
             assert_eq!(ctx.run_a.get_untracked().unwrap().name, "p.json");
         });

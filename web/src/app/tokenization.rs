@@ -39,8 +39,8 @@ pub fn TokenizationView() -> impl IntoView {
     view! {
         <section class="view">
             <FileInput label="Tokenizer (tokenizer.json, or vocab.json + merges.txt)" test_id="tokenizer-file" multiple=true
+                current=Signal::derive(move || ctx.tokenizer.with(|t| t.as_ref().map(|(n, _)| n.clone())))
                 on_files=move |f| ctx.open_tokenizer(&f)/>
-            <span class="muted" data-testid="tokenizer-name">{move || ctx.tokenizer.get().map(|(n, _)| format!("loaded: {n}"))}</span>
             <div class="filters">
                 <label>
                     "question # "
