@@ -354,3 +354,51 @@ test('10. Charts: nice ticks, runs overlaid, smoothing, log scale, wall time, co
   assert.deepEqual(late, []);
   await close();
 });
+
+test('5. What is open survives a reload (IndexedDB) until "Forget opened files"', async () => {
+  const { page, late, close } = await openApp();
+  await page.locator(tid('dataset-file')).setInputFiles(path.join(tiny, 'dev.json'));
+  await page.locator(tid('predictions-file')).setInputFiles(path.join(tiny, 'predictions.json'));
+  await page.locator(tid('na-probs-file')).setInputFiles(path.join(tiny, 'na_probs.json'));
+  const opened = /^dev\.json \(\d+ questions\) · predictions\.json \+ na_probs\.json$/;
+  await page.waitForFunction((re) => new RegExp(re).test(document.querySelector('[data-testid="loaded-names"]')?.textContent), opened.source);
+  await page.locator(tid('tab-evaluate')).click();
+  await page.waitForTimeout(200); // the writes are queued in the background
+  await page.reload();
+  await page.waitForFunction(() => /^Reopened dev\.json, predictions\.json, na_probs\.json/.test(document.querySelector('[data-testid="notice-message"]')?.textContent));
+  assert.match(await text(page, 'loaded-names'), opened);
+  assert.equal(await page.locator(tid('tab-evaluate')).getAttribute('aria-selected'), 'true', 'the tab from the URL');
+  await page.locator(tid('storage-clear')).click();
+  await page.waitForFunction(() => /no longer keeps/.test(document.querySelector('[data-testid="notice-message"]')?.textContent));
+  await page.waitForTimeout(200);
+  await page.reload();
+  await page.waitForSelector(tid('score-card'));
+  assert.doesNotMatch(await text(page, 'loaded-names'), /^dev\.json/, 'the demo again');
+  assert.equal(await text(page, 'notice-message'), '');
+  assert.deepEqual(late.filter((u) => !u.startsWith(app.base)), [], 'reloads fetch only the app itself');
+  await close();
+});
+
+test('Reading view: every question of a paragraph with each model\'s answer side by side', async () => {
+  const { page, late, close } = await openApp();
+  const b = { ...preds, [qas[0].id]: 'an answer of B' };
+  await page.locator(tid('tab-compare')).click();
+  await page.locator(tid('predictions-b-file')).setInputFiles(json('b.json', b));
+  await page.waitForSelector(tid('compare-delta'));
+  await page.locator(tid('tab-dataset')).click();
+  await page.locator(tid('dataset-row')).first().click();
+  await page.waitForSelector(tid('paragraph-questions'));
+  const para = dev.data[0].paragraphs[0].qas;
+  assert.equal(await page.locator(tid('paragraph-question-row')).count(), para.length);
+  const head = await page.locator(`${tid('paragraph-questions')} thead th`).allTextContents();
+  assert.deepEqual(head, ['question', 'gold', 'A: predictions.json', 'B: b.json']);
+  const first = await page.locator(tid('paragraph-question-row')).first().locator('td').allTextContents();
+  assert.equal(first[0], para[0].question);
+  assert.equal(first[3], 'an answer of B');
+  // A row opens its question.
+  await page.locator(tid('paragraph-question-row')).nth(1).click();
+  await page.waitForFunction((id) => location.hash === `#dataset/q/${id}`, para[1].id);
+  await shot(page, 'ux-reading-view');
+  assert.deepEqual(late, []);
+  await close();
+});

@@ -212,6 +212,20 @@ pub fn segments(context: &str, spans: &[(usize, usize, u8)]) -> Vec<Segment> {
     out
 }
 
+/// The dataset indices of the questions on the paragraph of question `i` (itself included),
+/// in dataset order: its neighbours with the same article, paragraph and context.
+pub fn paragraph_questions(d: &Dataset, i: usize) -> Vec<usize> {
+    let Some(e) = d.examples.get(i) else {
+        return Vec::new();
+    };
+    let same = |j: &usize| {
+        let x = &d.examples[*j];
+        x.article == e.article && x.paragraph == e.paragraph && x.context == e.context
+    };
+    let start = (0..i).rev().take_while(|j| same(j)).last().unwrap_or(i);
+    (start..d.examples.len()).take_while(|j| same(j)).collect()
+}
+
 /// Answer texts as one line, each text once in first-seen order ("France | France | France"
 /// in the dev set's answers is "France").
 pub fn answer_list(texts: &[String]) -> String {
@@ -265,6 +279,37 @@ pub fn prediction_span(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_paragraph_holds_its_neighbours_with_the_same_context() {
+        let d = crate::load::dataset("dev.json", crate::demo::DEV).unwrap();
+        for i in [0, 3, d.len() - 1] {
+            let p = paragraph_questions(&d, i);
+            assert!(p.contains(&i));
+            assert!(p.windows(2).all(|w| w[1] == w[0] + 1), "contiguous");
+            assert!(p
+                .iter()
+                .all(|&j| d.examples[j].context == d.examples[i].context));
+            // Nothing on either side belongs to it.
+            let (first, last) = (p[0], *p.last().unwrap());
+            assert!(
+                first == 0
+                    || d.examples[first - 1].context != d.examples[i].context
+                    || d.examples[first - 1].paragraph != d.examples[i].paragraph
+            );
+            assert!(
+                last + 1 == d.len()
+                    || d.examples[last + 1].paragraph != d.examples[i].paragraph
+                    || d.examples[last + 1].article != d.examples[i].article
+            );
+        }
+        let total: usize = (0..d.len())
+            .filter(|&i| paragraph_questions(&d, i)[0] == i)
+            .map(|i| paragraph_questions(&d, i).len())
+            .sum();
+        assert_eq!(total, d.len(), "the paragraphs partition the questions");
+        assert!(paragraph_questions(&d, d.len()).is_empty());
+    }
 
     #[test]
     fn answer_texts_are_listed_once() {

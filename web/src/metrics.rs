@@ -164,7 +164,7 @@ pub fn panels(runs: &[&MetricsLog], x: XAxis) -> Panels {
     let mut panels: Vec<Panel> = Vec::new();
     for (r, log) in runs.iter().enumerate() {
         for s in &log.series {
-            let pts: Vec<(f64, f64)> = match x {
+            let mut pts: Vec<(f64, f64)> = match x {
                 XAxis::Step => s.points.clone(),
                 XAxis::WallTime => s
                     .times
@@ -173,6 +173,8 @@ pub fn panels(runs: &[&MetricsLog], x: XAxis) -> Panels {
                     .map(|(t, p)| (t / 60.0, p.1))
                     .collect(),
             };
+            // In x order: a log interleaves train and eval records out of step order.
+            pts.sort_by(|a, b| a.0.total_cmp(&b.0));
             match panels.iter_mut().find(|p| p.name == s.name) {
                 Some(p) => p.runs.push((r, pts)),
                 None => panels.push(Panel {
@@ -276,6 +278,16 @@ mod tests {
             "minutes"
         );
         assert_eq!(t.x_range, Some((1.0, 2.5)));
+        // An eval record logged after later train records still lands in x order.
+        let c = parse(
+            "c",
+            "{\"step\": 9, \"epoch\": 3}\n{\"step\": 5, \"epoch\": 2}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            panels(&[&c], XAxis::Step).panels[0].runs[0].1,
+            vec![(5.0, 2.0), (9.0, 3.0)]
+        );
     }
 
     #[test]

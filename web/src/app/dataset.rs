@@ -4,10 +4,15 @@
 use super::widgets::{opens_row, reveal, Chart, Highlighted, Pager};
 use super::Ctx;
 use crate::browse::{
-    answer_list, answer_spans, filter_indices, page, segments, Answerability, Filter,
+    answer_list, answer_spans, filter_indices, page, paragraph_questions, segments, Answerability,
+    Filter,
 };
+use crate::evaluate::{shown_prediction, Run};
+use crate::shared::Shared;
 use leptos::prelude::*;
 use squadkit_core::chart::bar_chart;
+use squadkit_core::scorer::Evaluation;
+use squadkit_core::Dataset;
 
 const PER_PAGE: usize = 50;
 
@@ -167,7 +172,69 @@ fn ExampleDetail() -> impl IntoView {
                     {(!plausible.is_empty()).then(|| view! { <mark class="plausible">"plausible"</mark>" "{plausible} })}
                 </p>
                 <button on:click=move |_| ctx.tab.set(super::Tab::Tokenization)>"see its tokenization windows"</button>
+                <ParagraphQuestions index=i/>
             </div>
         })
+    }
+}
+
+/// The answer run `eval` gives question `j` of `d`, as the tables show it.
+fn answer_of(eval: &Evaluation, d: &Dataset, j: usize) -> String {
+    let id = &d.examples[j].id;
+    eval.questions
+        .get(j)
+        .filter(|q| q.id == *id)
+        .or_else(|| eval.questions.iter().find(|q| q.id == *id))
+        .map(shown_prediction)
+        .unwrap_or_default()
+}
+
+/// Every question on the selected question's paragraph, with the gold answers and each open
+/// model's answer (A, B) side by side: the paragraph as SQuAD-explorer shows it.
+#[component]
+fn ParagraphQuestions(index: usize) -> impl IntoView {
+    let ctx = expect_context::<Ctx>();
+    let d = ctx.data.with_untracked(|d| d.dataset.clone());
+    let rows = paragraph_questions(&d, index);
+    let run_header = move |which: &'static str, r: RwSignal<Option<Shared<Run>>>| {
+        move || {
+            r.with(|r| {
+                r.as_ref()
+                    .map(|r| view! { <th scope="col">{format!("{which}: {}", r.name)}</th> })
+            })
+        }
+    };
+    let cell = move |eval: Memo<Option<Result<Shared<Evaluation>, String>>>,
+                     d: Shared<Dataset>,
+                     j: usize| {
+        move || {
+            eval.get()
+                .and_then(Result::ok)
+                .map(|e| view! { <td>{answer_of(&e, &d, j)}</td> })
+        }
+    };
+    view! {
+        <h4>{format!("All {} questions on this paragraph", rows.len())}</h4>
+        <div class="scroll-x"><table class="list paragraph" data-testid="paragraph-questions">
+            <thead><tr>
+                <th scope="col">"question"</th><th scope="col">"gold"</th>
+                {run_header("A", ctx.run_a)}{run_header("B", ctx.run_b)}
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().map(|j| {
+                    let e = &d.examples[j];
+                    let gold = if e.has_answer() { answer_list(&e.answers.text) } else { "(unanswerable)".into() };
+                    view! {
+                        <tr data-testid="paragraph-question-row" tabindex="0" class:selected=move || ctx.selected.get() == Some(j)
+                            on:click=move |_| ctx.selected.set(Some(j))
+                            on:keydown=move |ev| if opens_row(&ev) { ctx.selected.set(Some(j)) }>
+                            <td>{e.question.clone()}</td>
+                            <td class:muted=!e.has_answer()>{gold}</td>
+                            {cell(ctx.eval_a, d.clone(), j)}{cell(ctx.eval_b, d.clone(), j)}
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table></div>
     }
 }

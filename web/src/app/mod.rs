@@ -9,6 +9,7 @@ mod compare;
 mod dataset;
 mod evaluate;
 mod files;
+pub mod storage;
 mod tokenization;
 mod training;
 pub mod widgets;
@@ -48,6 +49,9 @@ pub struct Ctx {
     /// What changed without being asked for (predictions closed with their dataset), shown
     /// until dismissed or replaced.
     pub notice: RwSignal<Option<String>>,
+    /// Whether opened files are kept in the browser's storage (set by the app once it has
+    /// restored what was kept; plain `Ctx`s, as in tests, keep nothing).
+    pub persist: RwSignal<bool>,
     /// A file being read or parsed ("Reading dev-v2.0.json (42.1 MB)…"); None when idle.
     pub busy: RwSignal<Option<String>>,
     pub tab: RwSignal<Tab>,
@@ -90,6 +94,7 @@ impl Ctx {
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             busy: RwSignal::new(None),
+            persist: RwSignal::new(false),
             tab: RwSignal::new(Tab::Dataset),
             selected: RwSignal::new(None),
             tokenizer: RwSignal::new(None),
@@ -125,11 +130,61 @@ impl Ctx {
                 )
             }));
             self.data.set(Loaded::new(name, d));
+            self.keep(storage::DATASET, name, bytes);
+            for w in [Which::A, Which::B] {
+                self.forget(storage::predictions(w));
+                self.forget(storage::na_probs(w));
+            }
             self.run_a.set(None);
             self.run_b.set(None);
             self.selected.set(None);
             self.threshold.set(1.0);
         }));
+    }
+
+    fn keep(&self, key: &str, name: &str, bytes: &[u8]) {
+        if self.persist.get_untracked() {
+            storage::save(key, name, bytes);
+        }
+    }
+
+    fn forget(&self, prefix: &str) {
+        if self.persist.get_untracked() {
+            storage::forget(prefix);
+        }
+    }
+
+    /// Reopen what the browser kept (key, name, bytes; in [`storage::restore_order`]), and
+    /// say so in the notice.
+    pub fn restore(&self, kept: Vec<(String, String, Vec<u8>)>) {
+        if kept.is_empty() {
+            return;
+        }
+        let names: Vec<String> = kept.iter().map(|k| k.1.clone()).collect();
+        let mut tokenizer = Vec::new();
+        for (key, name, bytes) in kept {
+            match key.as_str() {
+                storage::DATASET => self.open_dataset(&name, &bytes),
+                k if k.starts_with(storage::TOKENIZER) => tokenizer.push((name, bytes)),
+                k if k.starts_with(storage::METRICS) => self.open_metrics(&name, &bytes),
+                k => {
+                    for w in [Which::A, Which::B] {
+                        if k == storage::predictions(w) {
+                            self.open_predictions(&name, &bytes, w);
+                        } else if k == storage::na_probs(w) {
+                            self.open_na_probs(&name, &bytes, w);
+                        }
+                    }
+                }
+            }
+        }
+        if !tokenizer.is_empty() {
+            self.open_tokenizer(&tokenizer);
+        }
+        self.notice.set(Some(format!(
+            "Reopened {} from this browser's storage (“Forget opened files” clears it).",
+            names.join(", ")
+        )));
     }
 
     fn run(&self, which: Which) -> RwSignal<Option<Shared<Run>>> {
@@ -148,6 +203,8 @@ impl Ctx {
                 .and_then(|p| Run::new(&gold, name, p))
                 .map(|run| {
                     self.run(which).set(Some(Shared::new(run)));
+                    self.keep(storage::predictions(which), name, bytes);
+                    self.forget(storage::na_probs(which));
                     if which == Which::A {
                         self.threshold.set(1.0);
                     }
@@ -169,6 +226,7 @@ impl Ctx {
                 .and_then(|na| run.with_na_probs(&gold, name, na))
                 .map(|run| {
                     self.run(which).set(Some(Shared::new(run)));
+                    self.keep(storage::na_probs(which), name, bytes);
                     if which == Which::A {
                         self.threshold.set(1.0);
                     }
@@ -179,6 +237,10 @@ impl Ctx {
     pub fn open_tokenizer(&self, files: &[(String, Vec<u8>)]) {
         self.done(load::tokenizer(files).map(|t| {
             let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+            self.forget(storage::TOKENIZER);
+            for (i, (name, bytes)) in files.iter().enumerate() {
+                self.keep(&format!("{}{i}", storage::TOKENIZER), name, bytes);
+            }
             self.tokenizer
                 .set(Some((names.join(" + "), Shared::new(t))));
         }));
@@ -188,12 +250,30 @@ impl Ctx {
         let text = String::from_utf8_lossy(bytes);
         self.done(crate::metrics::parse(name, &text).map(|m| {
             // A log opened again (same name) replaces its old self; others are added.
+            self.keep(&format!("{}{name}", storage::METRICS), name, bytes);
             self.metrics
                 .update(|runs| match runs.iter_mut().find(|(n, _)| n == name) {
                     Some(run) => run.1 = Shared::new(m),
                     None => runs.push((name.to_string(), Shared::new(m))),
                 })
         }));
+    }
+
+    /// Close every training run.
+    pub fn close_metrics(&self) {
+        self.metrics.set(Vec::new());
+        self.forget(storage::METRICS);
+    }
+
+    /// Forget what the browser kept; what is open stays open until the page is reloaded.
+    pub fn forget_kept(&self) {
+        if self.persist.get_untracked() {
+            storage::clear();
+        }
+        self.notice.set(Some(
+            "This browser no longer keeps the files you opened; they stay open until you reload."
+                .into(),
+        ));
     }
 
     /// Files dropped anywhere on the page, routed by content: a dataset first, then predictions
@@ -264,9 +344,15 @@ fn follow(ctx: Ctx, hash: &str) {
 }
 
 /// Keep the URL's hash on the current place: a new tab is a history entry (Back returns to
-/// the previous tab), a new question only replaces the address.
+/// the previous tab), a new question only replaces the address. Nothing is written before the
+/// app has restored what the browser kept (`persist`), so that the link it was opened with
+/// survives until it is followed.
 fn keep_address(ctx: Ctx) {
-    Effect::new(move |previous: Option<Tab>| {
+    Effect::new(move |previous: Option<Option<Tab>>| {
+        if !ctx.persist.get() {
+            return None;
+        }
+        let previous = previous.flatten();
         let tab = ctx.tab.get();
         let question = ctx.selected.get().and_then(|i| {
             ctx.data
@@ -274,7 +360,7 @@ fn keep_address(ctx: Ctx) {
         });
         let hash = Route { tab, question }.to_hash();
         let Some(window) = web_sys::window() else {
-            return tab;
+            return Some(tab);
         };
         let location = window.location();
         if location.hash().ok().as_deref() != Some(hash.as_str()) {
@@ -285,7 +371,7 @@ fn keep_address(ctx: Ctx) {
                     history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&hash));
             }
         }
-        tab
+        Some(tab)
     });
 }
 
@@ -293,9 +379,20 @@ fn keep_address(ctx: Ctx) {
 pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
-    if let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) {
-        follow(ctx, &hash);
+    let hash = || {
+        web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default()
+    };
+    // The tab at once; the question once what the browser kept (its dataset) is open again.
+    if let Some(route) = Route::parse(&hash()) {
+        ctx.tab.set(route.tab);
     }
+    leptos::task::spawn_local(async move {
+        ctx.restore(storage::load().await);
+        follow(ctx, &hash());
+        ctx.persist.set(true);
+    });
     keep_address(ctx);
     let _ = window_event_listener(leptos::ev::hashchange, move |_| {
         if let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) {
@@ -315,6 +412,8 @@ pub fn App() -> impl IntoView {
             <header>
                 <h1>"squadkit"</h1>
                 <span class="muted tagline">"SQuAD data, predictions and scores, all in your browser: nothing you open leaves it."</span>
+                <button class="forget" data-testid="storage-clear" title="Opened files are kept in this browser (IndexedDB) so that a reload reopens them"
+                    on:click=move |_| ctx.forget_kept()>"Forget opened files"</button>
                 <OpenBar/>
             </header>
             <Messages/>
@@ -538,6 +637,41 @@ mod tests {
             assert!(n.contains("closed predictions.json and b.json"), "{n}");
             ctx.open_dataset("again.json", demo::DEV);
             assert_eq!(ctx.notice.get_untracked(), None, "nothing closed this time");
+        });
+    }
+
+    #[test]
+    fn kept_files_reopen_in_their_slots() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let ctx = Ctx::new();
+            let (p, na) = (
+                demo::PREDICTIONS.unwrap().to_vec(),
+                demo::NA_PROBS.unwrap().to_vec(),
+            );
+            let kept = |k: &str, n: &str, b: &[u8]| (k.to_string(), n.to_string(), b.to_vec());
+            ctx.restore(vec![
+                kept("dataset", "dev.json", demo::DEV),
+                kept("predictions-a", "a.json", &p),
+                kept("na-a", "na.json", &na),
+                kept("predictions-b", "b.json", &p),
+                kept("metrics/m.jsonl", "m.jsonl", b"{\"loss\": 1}\n"),
+            ]);
+            assert_eq!(ctx.error.get_untracked(), None);
+            assert_eq!(ctx.data.get_untracked().name, "dev.json");
+            let a = ctx.run_a.get_untracked().unwrap();
+            assert_eq!(
+                (a.name.as_str(), a.na_probs.as_ref().unwrap().0.as_str()),
+                ("a.json", "na.json")
+            );
+            let b = ctx.run_b.get_untracked().unwrap();
+            assert!(b.name == "b.json" && b.na_probs.is_none());
+            assert_eq!(ctx.metrics.get_untracked()[0].0, "m.jsonl");
+            let n = ctx.notice.get_untracked().unwrap();
+            assert!(
+                n.starts_with("Reopened dev.json, a.json, na.json, b.json, m.jsonl"),
+                "{n}"
+            );
         });
     }
 

@@ -31,7 +31,7 @@ pub fn TrainingView() -> impl IntoView {
                     current=names
                     on_files=move |f| { for (n, b) in &f { ctx.open_metrics(n, b) } }/>
                 <button data-testid="metrics-clear" disabled=move || ctx.metrics.with(Vec::is_empty)
-                    on:click=move |_| ctx.metrics.set(Vec::new())>"close all runs"</button>
+                    on:click=move |_| ctx.close_metrics()>"close all runs"</button>
             </div>
             {move || {
                 let runs = ctx.metrics.get();
