@@ -309,7 +309,7 @@ test('9. Loading is shown: before the wasm, while a file is read; no request for
   await context.close();
 });
 
-test('10. Charts: nice ticks, runs overlaid, smoothing, log scale, wall time, constants apart, hover values, answers once', async () => {
+test('10. Charts: nice ticks, runs overlaid, smoothing, log scale, wall time, constants apart, hover values; answers once, search hits marked', async () => {
   const { page, late, close } = await openApp();
   await page.locator(tid('tab-training')).click();
   await page.locator(tid('metrics-file')).setInputFiles([
@@ -351,6 +351,10 @@ test('10. Charts: nice ticks, runs overlaid, smoothing, log scale, wall time, co
   await page.locator(tid('dataset-file')).setInputFiles(json('r.json', ds));
   await page.waitForFunction(() => document.querySelector('[data-testid="stat-questions"]')?.textContent === '1');
   assert.equal((await page.locator(`${tid('dataset-row')} td`).last().textContent()).trim(), 'France');
+  // Search hits are marked where they are.
+  await page.locator(tid('search')).fill('FRAN');
+  await page.waitForSelector(`${tid('dataset-row')} mark.hit`);
+  assert.deepEqual(await page.locator(`${tid('dataset-row')} mark.hit`).allTextContents(), ['Fran']);
   assert.deepEqual(late, []);
   await close();
 });

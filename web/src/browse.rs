@@ -226,6 +226,57 @@ pub fn paragraph_questions(d: &Dataset, i: usize) -> Vec<usize> {
     (start..d.examples.len()).take_while(|j| same(j)).collect()
 }
 
+/// `text` cut into (piece, is a search hit) for the search `query`, matched as the filter
+/// matches (Python's lower case, char by char, so that offsets stay in `text`).
+pub fn search_hits(text: &str, query: &str) -> Vec<(String, bool)> {
+    let query: Vec<char> = py_lower(query.trim()).chars().collect();
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let lower: Vec<String> = chars
+        .iter()
+        .map(|(_, c)| py_lower(&c.to_string()))
+        .collect();
+    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut push = |piece: &str, hit: bool| match out.last_mut() {
+        Some(last) if last.1 == hit => last.0.push_str(piece),
+        _ if piece.is_empty() => {}
+        _ => out.push((piece.to_string(), hit)),
+    };
+    let byte = |i: usize| chars.get(i).map_or(text.len(), |c| c.0);
+    // Where the lowered chars from `i` on spell the query: the number of chars it spans.
+    let matches_at = |i: usize| -> Option<usize> {
+        let mut want = query.iter();
+        let mut j = i;
+        let mut pending = want.next()?;
+        loop {
+            for c in lower.get(j)?.chars() {
+                if c != *pending {
+                    return None;
+                }
+                match want.next() {
+                    Some(n) => pending = n,
+                    None => return Some(j + 1 - i),
+                }
+            }
+            j += 1;
+        }
+    };
+    let mut i = 0;
+    let mut start = 0;
+    while i < chars.len() {
+        match (!query.is_empty()).then(|| matches_at(i)).flatten() {
+            Some(n) => {
+                push(&text[byte(start)..byte(i)], false);
+                push(&text[byte(i)..byte(i + n)], true);
+                i += n;
+                start = i;
+            }
+            None => i += 1,
+        }
+    }
+    push(&text[byte(start)..], false);
+    out
+}
+
 /// Answer texts as one line, each text once in first-seen order ("France | France | France"
 /// in the dev set's answers is "France").
 pub fn answer_list(texts: &[String]) -> String {
@@ -309,6 +360,36 @@ mod tests {
             .sum();
         assert_eq!(total, d.len(), "the paragraphs partition the questions");
         assert!(paragraph_questions(&d, d.len()).is_empty());
+    }
+
+    #[test]
+    fn search_hits_are_cut_out_case_blind() {
+        let hit = |t: &str, q: &str| search_hits(t, q);
+        assert_eq!(
+            hit("The Ferry and the ferryman", "FERRY"),
+            vec![
+                ("The ".into(), false),
+                ("Ferry".into(), true),
+                (" and the ".into(), false),
+                ("ferry".into(), true),
+                ("man".into(), false)
+            ]
+        );
+        assert_eq!(hit("abc", ""), vec![("abc".into(), false)]);
+        assert_eq!(hit("abc", "x"), vec![("abc".into(), false)]);
+        assert_eq!(
+            hit("ÉCOLE é", "é"),
+            vec![
+                ("É".into(), true),
+                ("COLE ".into(), false),
+                ("é".into(), true)
+            ]
+        );
+        assert_eq!(
+            hit("aaa", "aa"),
+            vec![("aa".into(), true), ("a".into(), false)]
+        );
+        assert!(hit("", "a").is_empty());
     }
 
     #[test]

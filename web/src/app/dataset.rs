@@ -4,8 +4,8 @@
 use super::widgets::{opens_row, reveal, Chart, Highlighted, Pager};
 use super::Ctx;
 use crate::browse::{
-    answer_list, answer_spans, filter_indices, page, paragraph_questions, segments, Answerability,
-    Filter,
+    answer_list, answer_spans, filter_indices, page, paragraph_questions, search_hits, segments,
+    Answerability, Filter,
 };
 use crate::evaluate::{shown_prediction, Run};
 use crate::shared::Shared;
@@ -125,6 +125,7 @@ fn Browser() -> impl IntoView {
                     {move || {
                         let p = page(total.get(), current.get(), PER_PAGE);
                         let d = ctx.data.with(|d| d.dataset.clone());
+                        let query = filter.with(|f| f.query.clone());
                         matches.with(|m| m[p.start..p.end].iter().map(|&i| {
                             let e = &d.examples[i];
                             let answers = if e.has_answer() {
@@ -138,8 +139,8 @@ fn Browser() -> impl IntoView {
                                     on:keydown=move |ev| if opens_row(&ev) { ctx.selected.set(Some(i)); reveal("example-detail") }>
                                     <td>{i + 1}</td>
                                     <td>{e.title.clone()}</td>
-                                    <td>{e.question.clone()}</td>
-                                    <td class:muted=!e.has_answer()>{answers}</td>
+                                    <td>{hits(&e.question, &query)}</td>
+                                    <td class:muted=!e.has_answer()>{hits(&answers, &query)}</td>
                                 </tr>
                             }
                         }).collect_view())
@@ -149,6 +150,20 @@ fn Browser() -> impl IntoView {
             <ExampleDetail/>
         </div>
     }
+}
+
+/// `text` with the search's hits marked.
+fn hits(text: &str, query: &str) -> impl IntoView {
+    search_hits(text, query)
+        .into_iter()
+        .map(|(piece, hit)| {
+            if hit {
+                view! { <mark class="hit">{piece}</mark> }.into_any()
+            } else {
+                piece.into_any()
+            }
+        })
+        .collect_view()
 }
 
 /// The selected question: its context with every gold and plausible answer highlighted.
