@@ -165,7 +165,7 @@ test('4. At 390 px nothing overflows and every tab can be tapped; screenshots of
   }
 });
 
-test('5. The view and question are in the URL; Back works; scores and the table export', async () => {
+test('5. The view and question are in the URL; Back works; scores, the table and charts export', async () => {
   let { page, late, close } = await openApp({ url: '/#evaluate', ready: 'score-card' });
   assert.equal(await page.locator(tid('tab-evaluate')).getAttribute('aria-selected'), 'true');
   await page.locator(tid('tab-compare')).click();
@@ -191,6 +191,11 @@ test('5. The view and question are in the URL; Back works; scores and the table 
   assert.deepEqual(rows.slice(1).map((r) => r.split(',')[0]), qas.map((q) => q.id));
   const jsonl = await saved('export-jsonl');
   assert.equal(jsonl.text.trim().split('\n').length, qas.length);
+  // Charts save as SVG files.
+  const [chart] = await Promise.all([page.waitForEvent('download'), page.locator(tid('chart-save')).first().click()]);
+  assert.equal(chart.suggestedFilename(), 'PR curve exact.svg');
+  const svg = fs.readFileSync(await chart.path(), 'utf8');
+  assert.ok(svg.startsWith('<svg') && svg.endsWith('</svg>') && svg.includes('Precision-Recall curve for Exact Match score'));
   // A question's link opens it.
   await page.locator(tid('tab-dataset')).click();
   await page.locator(tid('dataset-row')).nth(2).click();

@@ -6,9 +6,19 @@ use leptos::prelude::*;
 
 /// An SVG chart (a string from core's `chart` or `report`, every text in it escaped there)
 /// inlined, so that its points' and bars' tooltips show on hover; `alt` is its accessible name.
+/// A button under it saves it as an `.svg` file.
 #[component]
 pub fn Chart(svg: String, alt: String, #[prop(optional)] test_id: &'static str) -> impl IntoView {
-    view! { <div class="chart" role="img" aria-label=alt.clone() data-alt=alt data-testid=test_id inner_html=svg></div> }
+    let file = format!("{}.svg", alt.replace(['/', '\\', ':'], "-"));
+    let label = format!("Save the chart “{alt}” as SVG");
+    let data = svg.clone();
+    view! {
+        <figure class="chart-box">
+            <div class="chart" role="img" aria-label=alt.clone() data-alt=alt data-testid=test_id inner_html=svg></div>
+            <button class="chart-save" data-testid="chart-save" aria-label=label
+                on:click=move |_| download(&file, "image/svg+xml", &data)>"SVG"</button>
+        </figure>
+    }
 }
 
 /// Previous / next over `total` items, `per_page` at a time; `current` is clamped.
