@@ -224,7 +224,7 @@ test('6. What is open is shown, and a new dataset says which predictions it clos
   await close();
 });
 
-test('7. Keyboard: tabs with arrow keys, rows with Enter; axe-core finds nothing serious on any view', async () => {
+test('7. Keyboard: tabs with arrow keys, rows with Enter; axe-core finds nothing serious on any view at either size', async () => {
   const { page, late, close } = await openApp({ viewport: laptop });
   assert.equal(await page.locator('[role="tablist"] [role="tab"]').count(), views.length);
   await page.locator(tid('tab-dataset')).focus();
@@ -243,13 +243,16 @@ test('7. Keyboard: tabs with arrow keys, rows with Enter; axe-core finds nothing
   await page.locator(tid('metrics-file')).setInputFiles({ name: 'run.jsonl', mimeType: 'text/plain', buffer: Buffer.from(metricsLog()) });
   await page.waitForSelector(tid('metric-chart'));
   const report = [];
-  for (const v of views) {
-    await page.locator(tid(`tab-${v}`)).click();
-    await page.waitForTimeout(50);
-    const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
-      .filter((x) => x.impact === 'serious' || x.impact === 'critical')
-      .map((x) => `${x.id} (${x.impact}): ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
-    report.push(...violations.map((x) => `${v}: ${x}`));
+  for (const size of [laptop, phone]) {
+    await page.setViewportSize(size);
+    for (const v of views) {
+      await page.locator(tid(`tab-${v}`)).click();
+      await page.waitForTimeout(50);
+      const violations = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations
+        .filter((x) => x.impact === 'serious' || x.impact === 'critical')
+        .map((x) => `${x.id} (${x.impact}): ${x.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`));
+      report.push(...violations.map((x) => `${v} at ${size.width} px: ${x}`));
+    }
   }
   assert.deepEqual(report, []);
   assert.deepEqual(late, []);
