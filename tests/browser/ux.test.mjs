@@ -182,7 +182,9 @@ test('5. The view and question are in the URL; Back works; scores, the table and
   assert.equal(scores.name, 'predictions.eval.json');
   const card = JSON.parse(scores.text);
   assert.equal(card.exact.toFixed(2), await text(page, 'score-exact'));
-  const want = cli(['examples/tiny/dev.json', 'examples/tiny/predictions.json', '-n', 'examples/tiny/na_probs.json']);
+  // The app draws the PR curves, so its JSON is the CLI's with `-p` (which adds their APs).
+  const images = fs.mkdtempSync(path.join(os.tmpdir(), 'squadkit-ux-'));
+  const want = cli(['examples/tiny/dev.json', 'examples/tiny/predictions.json', '-n', 'examples/tiny/na_probs.json', '-p', images]);
   if (want) assert.deepEqual(card, want, 'the CLI\'s JSON');
   const csv = await saved('export-csv');
   const rows = csv.text.trim().split('\r\n');

@@ -64,7 +64,8 @@ fn ScoreCard() -> impl IntoView {
 }
 
 /// Downloads of the evaluation at the current threshold: the score card as the CLI's `-o`
-/// JSON, the per-question rows as its `--per-question` JSON lines and as CSV.
+/// JSON (with na_probs the app draws the PR curves, so their APs are in it, as with `-p`), the
+/// per-question rows as its `--per-question` JSON lines and as CSV.
 #[component]
 fn Exports() -> impl IntoView {
     let ctx = expect_context::<Ctx>();
