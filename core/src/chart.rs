@@ -183,14 +183,14 @@ impl Frame {
     }
 }
 
-/// A bar chart of labelled counts (a histogram whose bins are already made); each bar holds
-/// its label and count as a tooltip.
-pub fn bar_chart(title: &str, bins: &[(String, usize)]) -> String {
+/// A bar chart of labelled counts (a histogram whose bins are already made; `y_label` says what
+/// is counted); each bar holds its label and count as a tooltip.
+pub fn bar_chart(title: &str, y_label: &str, bins: &[(String, usize)]) -> String {
     let ymax = bins.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64;
     let f = Frame::new(480.0, 260.0, (0.0, bins.len().max(1) as f64), nice_range(0.0, ymax, 4));
     let mut out = String::new();
     f.open(&mut out, title);
-    f.axes(&mut out, "", "questions", false);
+    f.axes(&mut out, "", y_label, false);
     let bw = f.px(1.0) - f.px(0.0);
     // Labels under every k-th bar, k so that they do not overlap (~6 px per character).
     let widest = bins.iter().map(|b| b.0.chars().count()).max().unwrap_or(1) as f64;
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn charts_are_well_formed_and_escaped() {
-        let svg = bar_chart("<b>", &[("0-9".into(), 3), ("<x>".into(), 0)]);
+        let svg = bar_chart("<b>", "questions", &[("0-9".into(), 3), ("<x>".into(), 0)]);
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert_eq!(svg.matches("<rect x=").count(), 2);
         assert!(svg.contains("&lt;b&gt;") && svg.contains("&lt;x&gt;: 0") && !svg.contains("<b>"));

@@ -99,6 +99,15 @@ pub fn example_index(d: &squadkit_core::Dataset, i: usize, id: &str) -> Option<u
     }
 }
 
+/// The score of dataset question `index` (whose id is `id`) in `e`: the same index when the
+/// evaluation is in dataset order, else found by id (the inverse of [`example_index`]).
+pub fn question_score<'e>(e: &'e Evaluation, index: usize, id: &str) -> Option<&'e QuestionScore> {
+    e.questions
+        .get(index)
+        .filter(|q| q.id == id)
+        .or_else(|| e.questions.iter().find(|q| q.id == id))
+}
+
 /// A score printed for the card: two decimals (the JSON keeps every digit).
 pub fn fmt2(x: f64) -> String {
     format!("{x:.2}")

@@ -7,7 +7,7 @@ use crate::browse::{
     answer_list, answer_spans, filter_indices, page, paragraph_questions, search_hits, segments,
     Answerability, Filter,
 };
-use crate::evaluate::{shown_prediction, Run};
+use crate::evaluate::{question_score, shown_prediction, Run};
 use crate::shared::Shared;
 use leptos::prelude::*;
 use squadkit_core::chart::bar_chart;
@@ -46,9 +46,9 @@ fn Stats() -> impl IntoView {
             </div>
             <details class="charts">
                 <summary>"Length histograms (words)"</summary>
-                <Chart svg=bar_chart("Context length (words)", &s.context_words) alt="context length histogram".into()/>
-                <Chart svg=bar_chart("Question length (words)", &s.question_words) alt="question length histogram".into()/>
-                <Chart svg=bar_chart("Answer length (words)", &s.answer_words) alt="answer length histogram".into()/>
+                <Chart svg=bar_chart("Context length (words)", "questions", &s.context_words) alt="context length histogram".into()/>
+                <Chart svg=bar_chart("Question length (words)", "questions", &s.question_words) alt="question length histogram".into()/>
+                <Chart svg=bar_chart("Answer length (words)", "questions", &s.answer_words) alt="answer length histogram".into()/>
             </details>
         }
     }
@@ -195,11 +195,7 @@ fn ExampleDetail() -> impl IntoView {
 
 /// The answer run `eval` gives question `j` of `d`, as the tables show it.
 fn answer_of(eval: &Evaluation, d: &Dataset, j: usize) -> String {
-    let id = &d.examples[j].id;
-    eval.questions
-        .get(j)
-        .filter(|q| q.id == *id)
-        .or_else(|| eval.questions.iter().find(|q| q.id == *id))
+    question_score(eval, j, &d.examples[j].id)
         .map(shown_prediction)
         .unwrap_or_default()
 }

@@ -7,8 +7,8 @@ use super::widgets::{download, opens_row, reveal, Chart, Highlighted, Pager};
 use super::Ctx;
 use crate::browse::{answer_list, answer_spans, mark, page, prediction_span, segments};
 use crate::evaluate::{
-    example_index, fmt2, na_prob_values, outcome_from_label, score_card, shown_prediction,
-    slider_position, slider_threshold, table_rows, SortKey, SLIDER_STEPS,
+    example_index, fmt2, na_prob_values, outcome_from_label, question_score, score_card,
+    shown_prediction, slider_position, slider_threshold, table_rows, SortKey, SLIDER_STEPS,
 };
 use leptos::prelude::*;
 use squadkit_core::report::{na_prob_histogram_svg, pr_curve_svg};
@@ -242,12 +242,7 @@ fn QuestionDetail() -> impl IntoView {
         let e = current(ctx)?;
         let d = ctx.data.with(|d| d.dataset.clone());
         let ex = d.examples.get(index)?;
-        let q = e
-            .questions
-            .get(index)
-            .filter(|q| q.id == ex.id)
-            .or_else(|| e.questions.iter().find(|q| q.id == ex.id))?
-            .clone();
+        let q = question_score(&e, index, &ex.id)?.clone();
         let mut spans = answer_spans(ex);
         let answered = !q.predicted_no_answer;
         if let Some((s, t)) = answered
