@@ -8,6 +8,7 @@
 
 use burn::tensor::backend::{AutodiffBackend, Backend};
 use burn::tensor::{FloatDType, Int, Tensor, TensorData};
+use squadkit_native::model::batch::synthetic;
 use squadkit_native::model::roberta::{qa_loss, QaInput, RobertaConfig};
 use squadkit_native::model::weights::{load_model_dir, to_host};
 use squadkit_native::model::{run_on, runtime, BackendKind, BackendTask};
@@ -79,33 +80,6 @@ fn parse() -> Args {
         i += 2;
     }
     a
-}
-
-/// The synthetic batch, as bench/model_torch.py builds it: deterministic ids, row b padded
-/// from `seq - 8 * b` on (at least half the row is real), answers inside.
-pub fn synthetic(batch: usize, seq: usize, vocab: usize) -> (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>) {
-    let (mut ids, mut mask) = (Vec::new(), Vec::new());
-    for b in 0..batch {
-        let real = (seq - (8 * b).min(seq / 2)).max(2);
-        for j in 0..seq {
-            if j == 0 {
-                ids.push(0);
-                mask.push(1);
-            } else if j == real - 1 {
-                ids.push(2);
-                mask.push(1);
-            } else if j < real {
-                ids.push(4 + ((b * 7919 + j * 104729) % (vocab - 4)) as i64);
-                mask.push(1);
-            } else {
-                ids.push(1);
-                mask.push(0);
-            }
-        }
-    }
-    let starts = (0..batch).map(|b| ((b * 37) % (seq / 2)) as i64).collect();
-    let ends = (0..batch).map(|b| ((b * 37) % (seq / 2) + 3) as i64).collect();
-    (ids, mask, starts, ends)
 }
 
 struct Bench(Args);

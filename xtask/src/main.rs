@@ -6,7 +6,8 @@
 //!   wasm-bindgen's test runner at the pinned version, Trunk, Debian's chromium and
 //!   chromedriver, the browser suite's npm packages), build the `squadkit` binary, then run
 //!   every suite: the workspace's native tests, core's suites under wasm32, the web app's
-//!   component tests in Chrome, `trunk build --release` and the browser end-to-end suite.
+//!   component tests and the model's logits in Chrome, `trunk build --release` (the app and
+//!   its model worker) and the browser end-to-end suites.
 //!   The native suites are built once with the wgpu backend beside the CPU one (one build of
 //!   burn), so the model's forward pass on wgpu runs among them, through Mesa's software
 //!   Vulkan driver (lavapipe, installed from Debian when missing). `--skip-wasm` and
@@ -86,10 +87,15 @@ fn setup_web() -> Result<(), String> {
     Ok(())
 }
 
-/// The web app in a browser: component tests in Chrome, the release build, the E2E suite.
+/// The web app in a browser: component tests and the model's logits (wasm32, burn's CPU
+/// backend) in Chrome, the release build (the app and its model worker), the E2E suites.
 fn web_tests() -> Result<(), String> {
     run(Command::new(cargo())
         .args(["test", "-p", "squadkit-web", "--target", "wasm32-unknown-unknown", "--test", "components"])
+        .env("WASM_BINDGEN_USE_BROWSER", "1")
+        .env("CHROMEDRIVER", CHROMEDRIVER))?;
+    run(Command::new(cargo())
+        .args(["test", "-p", "squadkit-model", "--target", "wasm32-unknown-unknown", "--test", "logits"])
         .env("WASM_BINDGEN_USE_BROWSER", "1")
         .env("CHROMEDRIVER", CHROMEDRIVER))?;
     // wasm-opt (binaryen 132) comes from tests/browser's node_modules.

@@ -31,30 +31,15 @@ pub fn check_fit(
     config_path: &Path,
     max_seq_length: Option<usize>,
 ) -> Result<()> {
-    if tok.vocab_size() > config.vocab_size {
-        return Err(CliError::input(
-            tok_path,
-            format!(
-                "the tokenizer has {} tokens but the model ({}) has vocab_size {}: they do not belong together",
-                tok.vocab_size(),
-                config_path.display(),
-                config.vocab_size
-            ),
-        ));
-    }
-    if tok.pad_id() as usize != config.pad_token_id {
-        return Err(CliError::input(
-            tok_path,
-            format!("the tokenizer's <pad> is id {} but the model's pad_token_id is {}", tok.pad_id(), config.pad_token_id),
-        ));
-    }
-    if let Some(len) = max_seq_length.filter(|&l| l > config.max_seq_len()) {
-        return Err(CliError::input(
+    use squadkit_model::roberta::FitError;
+    match config.check_fit(tok, max_seq_length) {
+        Ok(()) => Ok(()),
+        Err(FitError::Length { len, max }) => Err(CliError::input(
             config_path,
-            format!("--max-seq-length {len} is longer than the model's positions allow ({})", config.max_seq_len()),
-        ));
+            format!("--max-seq-length {len} is longer than the model's positions allow ({max})"),
+        )),
+        Err(e) => Err(CliError::input(tok_path, format!("{e} (the model: {})", config_path.display()))),
     }
-    Ok(())
 }
 
 /// The `vocab_size` of any HF model config (a config.json or the directory holding it).

@@ -1,11 +1,10 @@
-//! The model: RoBERTa for question answering in burn ([`roberta`]), HF model directories in
-//! and out ([`weights`]), windows in and logits out ([`batch`]), the GPU runtime's kernel
+//! The model: RoBERTa for question answering in burn ([`roberta`], [`batch`]: the model crate's,
+//! shared with the browser), HF model directories in and out ([`weights`]), the GPU runtime's kernel
 //! caches, compile counter and memory ([`runtime`]), the burn backend chosen at run time
 //! (`--backend cpu|wgpu|cuda`; each is a cargo feature of this crate: `flex` (the CPU backend,
 //! default), `wgpu`, `cuda`), and the devices of a run on it (`train --devices`, [`DeviceList`]).
 
-pub mod batch;
-pub mod roberta;
+pub use squadkit_model::{batch, roberta};
 pub mod runtime;
 pub mod weights;
 

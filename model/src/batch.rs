@@ -3,7 +3,7 @@
 //! multiple; a last partial batch filled up with empty rows), training labels, and the
 //! start/end logits of every window for decoding.
 
-use crate::model::roberta::{QaInput, RobertaForQuestionAnswering};
+use crate::roberta::{QaInput, RobertaForQuestionAnswering};
 use burn::tensor::backend::Backend;
 use burn::tensor::{Int, Tensor, TensorData};
 use squadkit_core::preprocess::{Features, Window};
@@ -147,6 +147,34 @@ pub fn predict_window_logits<B: Backend>(
         row += chunk.len();
     }
     WindowLogits { start, end, width }
+}
+
+/// A synthetic batch for benchmarks (`native/examples/model_bench.rs`, the browser worker's
+/// bench), as bench/model_torch.py builds it: deterministic ids, row b padded
+/// from `seq - 8 * b` on (at least half the row is real), answers inside.
+pub fn synthetic(batch: usize, seq: usize, vocab: usize) -> (Vec<i64>, Vec<i64>, Vec<i64>, Vec<i64>) {
+    let (mut ids, mut mask) = (Vec::new(), Vec::new());
+    for b in 0..batch {
+        let real = (seq - (8 * b).min(seq / 2)).max(2);
+        for j in 0..seq {
+            if j == 0 {
+                ids.push(0);
+                mask.push(1);
+            } else if j == real - 1 {
+                ids.push(2);
+                mask.push(1);
+            } else if j < real {
+                ids.push(4 + ((b * 7919 + j * 104729) % (vocab - 4)) as i64);
+                mask.push(1);
+            } else {
+                ids.push(1);
+                mask.push(0);
+            }
+        }
+    }
+    let starts = (0..batch).map(|b| ((b * 37) % (seq / 2)) as i64).collect();
+    let ends = (0..batch).map(|b| ((b * 37) % (seq / 2) + 3) as i64).collect();
+    (ids, mask, starts, ends)
 }
 
 #[cfg(test)]

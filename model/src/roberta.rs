@@ -110,6 +110,17 @@ pub enum ConfigError {
     TooLarge { params: u128, sizes: String },
 }
 
+/// Why a tokenizer, or a window length, does not fit a model.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FitError {
+    #[error("the tokenizer has {tokens} tokens but the model has vocab_size {vocab}: they do not belong together")]
+    Vocab { tokens: usize, vocab: usize },
+    #[error("the tokenizer's <pad> is id {tokenizer} but the model's pad_token_id is {model}")]
+    Pad { tokenizer: u32, model: usize },
+    #[error("max seq length {len} is longer than the model's positions allow ({max})")]
+    Length { len: usize, max: usize },
+}
+
 impl RobertaConfig {
     /// Parse and check a `config.json`; the error says what is wrong (the caller names the file).
     pub fn from_json(bytes: &[u8]) -> Result<RobertaConfig, ConfigError> {
@@ -190,6 +201,25 @@ impl RobertaConfig {
         let embeddings = (v + p + t) * h + 2 * h;
         let layer = 4 * (h * h + h) + 2 * (h * i) + i + h + 2 * 2 * h;
         embeddings + l.saturating_mul(layer) + 2 * h + 2
+    }
+
+    /// Whether `tokenizer` (and windows of `max_seq_length` tokens) fit this model: its ids
+    /// inside the vocabulary, the same `<pad>`, positions for every token.
+    pub fn check_fit(
+        &self,
+        tokenizer: &squadkit_core::tokenize::QaTokenizer,
+        max_seq_length: Option<usize>,
+    ) -> Result<(), FitError> {
+        if tokenizer.vocab_size() > self.vocab_size {
+            return Err(FitError::Vocab { tokens: tokenizer.vocab_size(), vocab: self.vocab_size });
+        }
+        if tokenizer.pad_id() as usize != self.pad_token_id {
+            return Err(FitError::Pad { tokenizer: tokenizer.pad_id(), model: self.pad_token_id });
+        }
+        match max_seq_length.filter(|&l| l > self.max_seq_len()) {
+            Some(len) => Err(FitError::Length { len, max: self.max_seq_len() }),
+            None => Ok(()),
+        }
     }
 
     /// The longest window the position embeddings allow (positions start after the pad index).
@@ -765,7 +795,7 @@ fn visit_layer_norm<B: Backend, V: ParamVisitor<B>>(ln: &mut LayerNorm<B>, prefi
     }
 }
 
-#[cfg(all(test, feature = "flex"))]
+#[cfg(test)]
 mod tests {
     use super::*;
     use burn::tensor::TensorData;
