@@ -110,6 +110,9 @@ pub struct NbestEntry {
     pub end_logit: f32,
     /// Float32 softmax widened to f64, or the float64 softmax of a list with the fallback.
     pub probability: f64,
+    /// Where the text is in the context: code-point offsets `[start, end)`; (0, 0) for the
+    /// null answer and the placeholder. Not written to the n-best file (utils_qa drops them).
+    pub offsets: (u32, u32),
     /// utils_qa's `{"text": "empty", ...}` placeholder (its keys come in another order).
     pub fallback: bool,
 }
@@ -330,12 +333,23 @@ fn decode_example<'a>(
             start_logit: c.start_logit,
             end_logit: c.end_logit,
             probability: 0.0,
+            offsets: c.offsets,
             fallback: false,
         })
         .collect();
     let fallback = nbest.iter().all(|p| p.text.is_empty());
     if fallback {
-        nbest.insert(0, NbestEntry { text: "empty".into(), start_logit: 0.0, end_logit: 0.0, probability: 0.0, fallback: true });
+        nbest.insert(
+            0,
+            NbestEntry {
+                text: "empty".into(),
+                start_logit: 0.0,
+                end_logit: 0.0,
+                probability: 0.0,
+                offsets: (0, 0),
+                fallback: true,
+            },
+        );
         // The Python float 0.0 makes numpy compute this softmax in float64.
         let scores: Vec<f64> = std::iter::once(0.0).chain(kept.iter().map(|c| f64::from(c.score))).collect();
         for (p, prob) in nbest.iter_mut().zip(softmax_f64(&scores)) {

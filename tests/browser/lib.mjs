@@ -53,8 +53,13 @@ export async function openApp({ viewport = { width: 1280, height: 900 }, url = '
   const context = await app.browser.newContext({ viewport, acceptDownloads: true });
   const page = await context.newPage();
   const late = [];
+  const requests = [];
   let loaded = false;
-  page.on('request', (r) => { if (loaded && !/^(data|blob):/.test(r.url())) late.push(r.url()); });
+  page.on('request', (r) => {
+    if (/^(data|blob):/.test(r.url())) return;
+    requests.push(r.url());
+    if (loaded) late.push(r.url());
+  });
   const failed = [];
   page.on('response', (r) => { if (r.status() >= 400) failed.push(`${r.status()} ${r.url()}`); });
   const errors = [];
@@ -64,7 +69,13 @@ export async function openApp({ viewport = { width: 1280, height: 900 }, url = '
   await page.waitForSelector(tid(ready));
   timings.demo_first_view_ms ??= Date.now() - t0;
   loaded = true;
-  return { page, late, errors, failed, context, close: () => context.close() };
+  return { page, late, requests, errors, failed, context, close: () => context.close() };
+}
+
+/** Requests that are not the app's own model-worker files (the only ones fetched after the
+ * load, when the Ask view opens). */
+export function foreign(urls) {
+  return urls.filter((u) => !(u.startsWith(app.base) && /\/squadkit-worker[^/]*\.(js|wasm)$/.test(u)));
 }
 
 export function skip(t, what, file) {
@@ -107,14 +118,25 @@ export function json(name, value) {
   return { name, mimeType: 'application/json', buffer: Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)) };
 }
 
+export const squadkitBin = process.env.SQUADKIT_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug/squadkit');
+
 /** `squadkit evaluate` as the CLI prints it (JSON), or null when the binary is not built. */
 export function cli(args) {
-  const bin = process.env.SQUADKIT_BIN || path.join(process.env.CARGO_TARGET_DIR || path.join(root, 'target'), 'debug/squadkit');
-  if (!fs.existsSync(bin)) {
-    console.log(`SKIPPED: comparison with the CLI: ${bin} is not built`);
+  if (!fs.existsSync(squadkitBin)) {
+    console.log(`SKIPPED: comparison with the CLI: ${squadkitBin} is not built`);
     return null;
   }
-  return JSON.parse(execFileSync(bin, ['evaluate', ...args, '--format', 'json'], { cwd: root }).toString());
+  return JSON.parse(execFileSync(squadkitBin, ['evaluate', ...args, '--format', 'json'], { cwd: root }).toString());
+}
+
+/** Run `squadkit ARGS` (stderr shown on failure); false when the binary is not built. */
+export function squadkit(args) {
+  if (!fs.existsSync(squadkitBin)) {
+    console.log(`SKIPPED: comparison with the CLI: ${squadkitBin} is not built`);
+    return false;
+  }
+  execFileSync(squadkitBin, args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  return true;
 }
 
 

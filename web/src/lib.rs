@@ -12,10 +12,13 @@
 //! - [`metrics`]: a training run's metrics log as series;
 //! - [`session`]: an opened dataset and what is derived from it once;
 //! - [`route`]: the view and question in the URL's hash;
+//! - [`ask`]: the Ask view's answer, decision and progress lines (the model itself runs in
+//!   the `squadkit-worker` web worker, its own wasm module);
 //!
 //! The components are in [`app`]; [`mount`] starts the app.
 
 pub mod app;
+pub mod ask;
 pub mod browse;
 pub mod compare;
 pub mod demo;

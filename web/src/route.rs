@@ -10,15 +10,17 @@ pub enum Tab {
     Compare,
     Tokenization,
     Training,
+    Ask,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Dataset,
         Tab::Evaluate,
         Tab::Compare,
         Tab::Tokenization,
         Tab::Training,
+        Tab::Ask,
     ];
 
     pub fn label(self) -> &'static str {
@@ -28,6 +30,7 @@ impl Tab {
             Tab::Compare => "Compare",
             Tab::Tokenization => "Tokenization",
             Tab::Training => "Training run",
+            Tab::Ask => "Ask the model",
         }
     }
 
@@ -39,6 +42,7 @@ impl Tab {
             Tab::Compare => "compare",
             Tab::Tokenization => "tokenization",
             Tab::Training => "training",
+            Tab::Ask => "ask",
         }
     }
 
@@ -184,8 +188,9 @@ mod tests {
 
     #[test]
     fn arrow_keys_wrap() {
-        assert_eq!(Tab::Dataset.cycle(-1), Tab::Training);
-        assert_eq!(Tab::Training.cycle(1), Tab::Dataset);
+        assert_eq!(Tab::Dataset.cycle(-1), Tab::Ask);
+        assert_eq!(Tab::Ask.cycle(1), Tab::Dataset);
+        assert_eq!(Tab::Training.cycle(1), Tab::Ask);
         assert_eq!(Tab::Evaluate.cycle(1), Tab::Compare);
     }
 }

@@ -106,5 +106,5 @@ async fn app_mounts_the_demo_and_the_slider_rescores() {
         n,
         "one row per question"
     );
-    assert_eq!(Tab::ALL.len(), 5);
+    assert_eq!(Tab::ALL.len(), 6);
 }

@@ -5,10 +5,12 @@
 //! plain-Rust modules and either replaces the state or sets the error message, leaving
 //! everything loaded before intact.
 
+mod ask;
 mod compare;
 mod dataset;
 mod evaluate;
 mod files;
+pub mod model;
 pub mod storage;
 mod tokenization;
 mod training;
@@ -64,6 +66,8 @@ pub struct Ctx {
     /// threshold changes (never for a filter or a sort).
     pub eval_a: Memo<EvalResult>,
     pub eval_b: Memo<EvalResult>,
+    /// The model worker's state (the Ask view).
+    pub model: model::ModelState,
 }
 
 fn evaluation(
@@ -82,7 +86,7 @@ impl Ctx {
     /// The state with the embedded demo loaded.
     pub fn new() -> Ctx {
         let demo = load::dataset(demo::NAME, demo::DEV).expect("the embedded demo dataset parses");
-        let data = RwSignal::new(Loaded::new(demo::NAME, demo));
+        let data = RwSignal::new(Loaded::new(demo::NAME, demo, demo::DEV));
         let run_a = RwSignal::new(None);
         let run_b = RwSignal::new(None);
         let threshold = RwSignal::new(1.0);
@@ -101,6 +105,7 @@ impl Ctx {
             metrics: RwSignal::new(Vec::new()),
             eval_a: evaluation(data, run_a, threshold),
             eval_b: evaluation(data, run_b, threshold),
+            model: model::ModelState::new(),
         };
         if let Some(p) = demo::PREDICTIONS {
             ctx.open_predictions("predictions.json", p, Which::A);
@@ -129,7 +134,7 @@ impl Ctx {
                     closed.join(" and ")
                 )
             }));
-            self.data.set(Loaded::new(name, d));
+            self.data.set(Loaded::new(name, d, bytes));
             self.keep(storage::DATASET, name, bytes);
             for w in [Which::A, Which::B] {
                 self.forget(storage::predictions(w));
@@ -425,6 +430,7 @@ pub fn App() -> impl IntoView {
                     Tab::Compare => view! { <compare::CompareView/> }.into_any(),
                     Tab::Tokenization => view! { <tokenization::TokenizationView/> }.into_any(),
                     Tab::Training => view! { <training::TrainingView/> }.into_any(),
+                    Tab::Ask => view! { <ask::AskView/> }.into_any(),
                 }}
             </main>
         </div>
