@@ -162,6 +162,7 @@ fn PredictPanel() -> impl IntoView {
     let predicting = move || m.job.get() == Some(Job::Predicting);
     view! {
         <h3>"Predict the open dataset"</h3>
+        <p class="muted">"Every window of the open dataset through the model, on this machine: meant for small models (a roberta-base-sized model takes seconds per window in the browser)."</p>
         <div class="filters">
             <span>{move || ctx.data.with(|d| format!("{} ({} questions)", d.name, d.dataset.len()))}</span>
             <label>"open the answers as "
